@@ -1,0 +1,128 @@
+#include "tracking/sqlite_schema.h"
+
+#include <fmt/format.h>
+
+#include "common/clock.h"
+#include "common/sqlite.h"
+#include "mltrack/error.h"
+
+namespace mltrack::tracking {
+namespace {
+
+// Migration N takes a database from version N-1 to N. Never edit a released migration: add one.
+constexpr const char* kMigrations[] = {
+    // 1: the initial schema.
+    R"sql(
+CREATE TABLE experiments (
+  experiment_id     INTEGER PRIMARY KEY,
+  name              TEXT    NOT NULL,
+  artifact_location TEXT    NOT NULL,
+  lifecycle_stage   TEXT    NOT NULL CHECK (lifecycle_stage IN ('active', 'deleted')),
+  creation_time     INTEGER NOT NULL,
+  last_update_time  INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX experiments_active_name ON experiments(name)
+  WHERE lifecycle_stage = 'active';
+CREATE INDEX experiments_name ON experiments(name);
+CREATE TABLE experiment_tags (
+  experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+  key           TEXT    NOT NULL,
+  value         TEXT    NOT NULL,
+  PRIMARY KEY (experiment_id, key)
+) WITHOUT ROWID;
+CREATE TABLE runs (
+  id              INTEGER PRIMARY KEY,
+  run_uuid        TEXT    NOT NULL UNIQUE,
+  experiment_id   INTEGER NOT NULL REFERENCES experiments(experiment_id),
+  name            TEXT    NOT NULL,
+  user_id         TEXT    NOT NULL,
+  status          TEXT    NOT NULL,
+  start_time      INTEGER NOT NULL,
+  end_time        INTEGER,
+  artifact_uri    TEXT    NOT NULL,
+  lifecycle_stage TEXT    NOT NULL CHECK (lifecycle_stage IN ('active', 'deleted')),
+  deleted_time    INTEGER
+);
+CREATE INDEX runs_experiment_start ON runs(experiment_id, start_time);
+CREATE TABLE params (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  key    TEXT    NOT NULL,
+  value  TEXT    NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE tags (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  key    TEXT    NOT NULL,
+  value  TEXT    NOT NULL,
+  PRIMARY KEY (run_id, key)
+) WITHOUT ROWID;
+CREATE TABLE metric_keys (
+  id  INTEGER PRIMARY KEY,
+  key TEXT    NOT NULL UNIQUE
+);
+CREATE TABLE metrics (
+  run_id    INTEGER NOT NULL,
+  key_id    INTEGER NOT NULL,
+  step      INTEGER NOT NULL,
+  timestamp INTEGER NOT NULL,
+  value     REAL
+);
+CREATE INDEX metrics_history ON metrics(run_id, key_id, step, timestamp);
+CREATE TABLE latest_metrics (
+  run_id    INTEGER NOT NULL,
+  key_id    INTEGER NOT NULL,
+  step      INTEGER NOT NULL,
+  timestamp INTEGER NOT NULL,
+  value     REAL,
+  PRIMARY KEY (run_id, key_id)
+) WITHOUT ROWID;
+)sql",
+};
+
+constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
+static_assert(kMigrationCount == kSchemaVersion);
+
+int CurrentVersion(sqlite::Database& db) {
+  auto& stmt = db.Prepare("SELECT MAX(version) FROM schema_version");
+  stmt.Step();
+  return stmt.IsNull(0) ? 0 : static_cast<int>(stmt.Int(0));
+}
+
+}  // namespace
+
+void MigrateSchema(sqlite::Database& db, const char* default_artifact_location) {
+  db.Transaction([&] {
+    db.Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  });
+  for (;;) {
+    bool done = false;
+    db.Transaction([&] {
+      int version = CurrentVersion(db);
+      if (version > kSchemaVersion) {
+        throw Error(ErrorCode::kInvalidState,
+                    fmt::format("database '{}' has schema version {}, newer than the {} this "
+                                "mlt understands; upgrade mlt",
+                                db.path(), version, kSchemaVersion));
+      }
+      if (version == kSchemaVersion) {
+        done = true;
+        return;
+      }
+      db.Exec(kMigrations[version]);
+      db.Prepare("INSERT INTO schema_version(version) VALUES (?)").Bind(1, int64_t{version + 1}).Run();
+      if (version == 0) {
+        int64_t now = NowMillis();
+        db.Prepare(
+              "INSERT INTO experiments(experiment_id, name, artifact_location, lifecycle_stage,"
+              " creation_time, last_update_time) VALUES (0, 'Default', ?, 'active', ?, ?)")
+            .Bind(1, std::string_view(default_artifact_location))
+            .Bind(2, now)
+            .Bind(3, now)
+            .Run();
+      }
+    });
+    if (done) return;
+  }
+}
+
+}  // namespace mltrack::tracking
