@@ -174,6 +174,8 @@ Statement& Database::Prepare(const std::string& sql) {
   return *it->second;
 }
 
+Statement Database::PrepareUncached(std::string_view sql) { return Statement(db_, sql); }
+
 int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 
 int Database::Changes() const { return sqlite3_changes(db_); }

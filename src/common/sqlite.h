@@ -82,6 +82,9 @@ class Database {
   // A cached prepared statement for this SQL text, reset and ready to bind. Valid until the
   // connection closes; not reentrant for the same SQL text.
   Statement& Prepare(const std::string& sql);
+  // A statement that is not cached, for SQL text that varies from call to call (searches), so
+  // that the cache stays bounded. Finalized when it goes out of scope.
+  Statement PrepareUncached(std::string_view sql);
   int64_t LastInsertRowId() const;
   int Changes() const;
 
