@@ -14,6 +14,7 @@ namespace mltrack {
 namespace {
 
 using ::testing::Eq;
+using ::testing::HasSubstr;
 
 TEST(PageToken, RoundTrips) {
   for (int64_t offset : {int64_t{0}, int64_t{1}, int64_t{999}, int64_t{1000},
@@ -35,6 +36,10 @@ TEST(PageToken, ReadsTokensMadeByMlflow) {
   EXPECT_EQ(DecodePageToken("eyJvZmZzZXQiOiAxMH0="), 10);
   // MLflow's spacing, made here: the decoder reads JSON, not one exact byte string.
   EXPECT_EQ(DecodePageToken(Base64Encode("{\"offset\": 1000}")), 1000);
+  // And makes them byte for byte as MLflow does.
+  EXPECT_EQ(EncodePageToken(10), "eyJvZmZzZXQiOiAxMH0=");
+  EXPECT_ERROR(DecodePageToken(Base64Encode("{\"offset\": 1.5}")),
+               ErrorCode::kInvalidParameterValue, HasSubstr("Invalid page token"));
 }
 
 TEST(PageToken, RefusesGarbageWithTheExactMessage) {
