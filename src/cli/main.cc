@@ -1,0 +1,100 @@
+// `mlt`: the command-line tool. A table of subcommands, each a small module; this file parses the
+// command line and is the one place that turns errors into messages and exit codes.
+#include <cstdio>
+#include <exception>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/artifacts_command.h"
+#include "cli/cli_util.h"
+#include "cli/experiments_command.h"
+#include "cli/runs_command.h"
+#include "mltrack/error.h"
+
+namespace mltrack::cli {
+namespace {
+
+enum ExitCode {
+  kExitOk = 0,
+  kExitRequestError = 1,  // the request was refused: bad input, missing or duplicate entity
+  kExitUsage = 2,         // the command line itself is wrong
+  kExitEnvironment = 3,   // the environment failed: I/O, a store that is unavailable, a bug
+};
+
+constexpr const char* kExitCodesFooter =
+    "Exit codes:\n"
+    "  0  success\n"
+    "  1  the request was refused: invalid value, no such experiment, run or artifact, a name\n"
+    "     already taken, an operation the entity's state forbids\n"
+    "  2  usage error: unknown subcommand or option, missing or malformed argument\n"
+    "  3  environment or internal failure: I/O error, store unavailable, internal error";
+
+int ExitCodeFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kIoError:
+    case ErrorCode::kTemporarilyUnavailable:
+    case ErrorCode::kInternalError:
+      return kExitEnvironment;
+    case ErrorCode::kInvalidParameterValue:
+    case ErrorCode::kResourceDoesNotExist:
+    case ErrorCode::kResourceAlreadyExists:
+    case ErrorCode::kInvalidState:
+    case ErrorCode::kBadRequest:
+    case ErrorCode::kResourceLimitExceeded:
+    case ErrorCode::kPermissionDenied:
+    case ErrorCode::kEndpointNotFound:
+      return kExitRequestError;
+  }
+  return kExitEnvironment;
+}
+
+void PrintError(std::string_view message) {
+  std::fflush(stdout);
+  fmt::print(stderr, "mlt: error: {}\n", message);
+}
+
+const std::vector<CommandSpec>& TopLevelCommands() {
+  static const std::vector<CommandSpec> commands = {
+      {"experiments", "Create, list, show, rename, delete and restore experiments",
+       SetupExperimentsCommand},
+      {"runs", "List, show, delete and restore runs", SetupRunsCommand},
+      {"artifacts", "Log, list and download the artifacts of a run", SetupArtifactsCommand},
+  };
+  return commands;
+}
+
+int Main(int argc, char** argv) {
+  GlobalOptions global;
+  CLI::App app("mlt: track experiments, runs and artifacts (MLflow-compatible)", "mlt");
+  app.set_version_flag("--version", fmt::format("mlt {} ({})", MLT_VERSION, MLT_GIT_COMMIT),
+                       "Print the version and the commit it was built from, and exit");
+  app.footer(kExitCodesFooter);
+  AddTrackingUriOption(app, global);
+  AddCommands(app, global, TopLevelCommands());
+
+  // Subcommand callbacks do the work, so errors from the store surface from parse() too.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      return app.exit(e);  // --help or --version: printed to stdout
+    }
+    PrintError(e.what());
+    fmt::print(stderr, "Run with --help for more information.\n");
+    return kExitUsage;
+  } catch (const Error& e) {
+    PrintError(e.what());
+    return ExitCodeFor(e.code());
+  } catch (const std::exception& e) {
+    PrintError(e.what());
+    return kExitEnvironment;
+  }
+  return std::fflush(stdout) == 0 ? kExitOk : kExitEnvironment;
+}
+
+}  // namespace
+}  // namespace mltrack::cli
+
+int main(int argc, char** argv) { return mltrack::cli::Main(argc, argv); }

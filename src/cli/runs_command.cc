@@ -1,0 +1,296 @@
+#include "cli/runs_command.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "mltrack/error.h"
+#include "tracking/entity_json.h"
+
+namespace mltrack::cli {
+namespace {
+
+constexpr int kPageSize = 1000;
+
+bool IsAllDigits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// An experiment given by id or by name. A purely numeric token is tried as an id first (of an
+// experiment in any stage), then as a name; anything else is a name.
+std::string ResolveExperimentId(tracking::TrackingStore& store, const std::string& token) {
+  if (!IsAllDigits(token)) return store.GetExperimentByName(token).experiment_id;
+  // Looked up in a listing rather than with GetExperiment, so that "not an id" is an answer
+  // rather than an error to catch (errors are caught only in main).
+  ExperimentSearch search;
+  search.view = ViewType::kAll;
+  search.max_results = kPageSize;
+  std::string active_named, deleted_named;
+  for (;;) {
+    Page<Experiment> page = store.SearchExperiments(search);
+    for (const auto& e : page.items) {
+      if (e.experiment_id == token) return token;
+      if (e.name == token) {
+        (e.lifecycle_stage == LifecycleStage::kActive ? active_named : deleted_named) =
+            e.experiment_id;
+      }
+    }
+    if (page.next_page_token.empty()) break;
+    search.page_token = page.next_page_token;
+  }
+  if (!active_named.empty()) return active_named;
+  if (!deleted_named.empty()) return deleted_named;
+  throw Error(ErrorCode::kResourceDoesNotExist,
+              fmt::format("No experiment with id or name '{}'", token));
+}
+
+std::string Duration(const RunInfo& info) {
+  return info.end_time ? FormatDuration(*info.end_time - info.start_time) : "";
+}
+
+// A column of the runs table chosen with --columns: `metrics.<key>` (or a bare key),
+// `params.<key>` or `tags.<key>`.
+struct ValueColumn {
+  enum class Kind { kMetric, kParam, kTag };
+  std::string header;
+  Kind kind = Kind::kMetric;
+  std::string key;
+};
+
+ValueColumn ParseColumn(const std::string& spec) {
+  static const std::pair<const char*, ValueColumn::Kind> kPrefixes[] = {
+      {"metrics.", ValueColumn::Kind::kMetric}, {"metric.", ValueColumn::Kind::kMetric},
+      {"params.", ValueColumn::Kind::kParam},   {"param.", ValueColumn::Kind::kParam},
+      {"tags.", ValueColumn::Kind::kTag},       {"tag.", ValueColumn::Kind::kTag},
+  };
+  for (const auto& [prefix, kind] : kPrefixes) {
+    std::string_view p(prefix);
+    if (spec.size() > p.size() && spec.compare(0, p.size(), p) == 0) {
+      return {spec, kind, spec.substr(p.size())};
+    }
+  }
+  return {spec, ValueColumn::Kind::kMetric, spec};
+}
+
+std::string CellValue(const Run& run, const ValueColumn& column) {
+  switch (column.kind) {
+    case ValueColumn::Kind::kMetric:
+      for (const auto& m : run.data.metrics) {
+        if (m.key == column.key) return FormatMetricValue(m.value);
+      }
+      break;
+    case ValueColumn::Kind::kParam:
+      for (const auto& p : run.data.params) {
+        if (p.key == column.key) return p.value;
+      }
+      break;
+    case ValueColumn::Kind::kTag:
+      for (const auto& t : run.data.tags) {
+        if (t.key == column.key) return t.value;
+      }
+      break;
+  }
+  return "";
+}
+
+// --- list ---------------------------------------------------------------------------------------
+
+void SetupList(CLI::App& command, GlobalOptions& global) {
+  struct Options {
+    std::vector<std::string> experiments;
+    std::string filter;
+    std::vector<std::string> order_by;
+    int max_results = 100;
+    std::string view = "active";
+    std::vector<std::string> columns;
+    bool json = false;
+  };
+  auto options = std::make_shared<Options>();
+  command
+      .add_option("-e,--experiment", options->experiments,
+                  "Experiment id or name; may be repeated (default: 0)")
+      ->allow_extra_args(false)
+      ->type_name("NAME_OR_ID");
+  command
+      .add_option("--filter", options->filter,
+                  "Search filter, e.g. \"metrics.rmse < 0.9 and params.rank = '20'\"")
+      ->type_name("FILTER");
+  command
+      .add_option("--order-by", options->order_by,
+                  "Order by a column, e.g. \"metrics.rmse\" or \"start_time DESC\"; may be "
+                  "repeated")
+      ->allow_extra_args(false)
+      ->type_name("COLUMN");
+  command.add_option("--max-results", options->max_results, "List at most N runs (default: 100)")
+      ->check(PositiveIntValidator())
+      ->type_name("N");
+  AddViewOption(command, &options->view, "runs");
+  command
+      .add_option("--columns", options->columns,
+                  "Value columns to show instead of every metric, e.g. "
+                  "metrics.rmse,params.rank,tags.team")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->type_name("COLUMN,...");
+  command.add_flag("--json", options->json, "Print {\"runs\": [...]} as MLflow's REST API writes it");
+  command.callback([options, &global] {
+    auto store = OpenStore(global);
+    RunSearch search;
+    if (options->experiments.empty()) {
+      search.experiment_ids = {"0"};
+    } else {
+      for (const auto& token : options->experiments) {
+        search.experiment_ids.push_back(ResolveExperimentId(*store, token));
+      }
+    }
+    search.filter = options->filter;
+    search.order_by = options->order_by;
+    search.view = ParseViewOption(options->view);
+
+    std::vector<Run> runs;
+    std::string next_page_token;
+    while (static_cast<int>(runs.size()) < options->max_results) {
+      search.max_results =
+          std::min(options->max_results - static_cast<int>(runs.size()), kPageSize);
+      Page<Run> page = store->SearchRuns(search);
+      for (auto& run : page.items) runs.push_back(std::move(run));
+      next_page_token = page.next_page_token;
+      if (next_page_token.empty()) break;
+      search.page_token = next_page_token;
+    }
+
+    if (options->json) {
+      nlohmann::json out = {{"runs", nlohmann::json::array()}};
+      for (const auto& run : runs) out["runs"].push_back(tracking::ToJson(run));
+      if (!next_page_token.empty()) out["next_page_token"] = next_page_token;
+      PrintJson(out);
+      return;
+    }
+
+    std::vector<ValueColumn> value_columns;
+    if (!options->columns.empty()) {
+      for (const auto& spec : options->columns) value_columns.push_back(ParseColumn(spec));
+    } else {
+      std::set<std::string> keys;
+      for (const auto& run : runs) {
+        for (const auto& m : run.data.metrics) keys.insert(m.key);
+      }
+      for (const auto& key : keys) value_columns.push_back({key, ValueColumn::Kind::kMetric, key});
+    }
+    std::vector<Table::Column> columns = {{"RUN ID"}, {"NAME"}, {"STATUS"}, {"START"},
+                                          {"DURATION", Align::kRight}};
+    for (const auto& column : value_columns) {
+      columns.push_back({column.header, column.kind == ValueColumn::Kind::kMetric
+                                            ? Align::kRight
+                                            : Align::kLeft});
+    }
+    Table table(std::move(columns));
+    for (const auto& run : runs) {
+      std::vector<std::string> row = {run.info.run_id, run.info.run_name,
+                                      std::string(RunStatusName(run.info.status)),
+                                      FormatUtcTime(run.info.start_time), Duration(run.info)};
+      for (const auto& column : value_columns) row.push_back(CellValue(run, column));
+      table.AddRow(std::move(row));
+    }
+    Print(table.Render());
+  });
+}
+
+// --- get ----------------------------------------------------------------------------------------
+
+template <class T>
+std::vector<T> SortedByKey(std::vector<T> items) {
+  std::sort(items.begin(), items.end(), [](const T& a, const T& b) { return a.key < b.key; });
+  return items;
+}
+
+void PrintRun(const Run& run) {
+  const RunInfo& info = run.info;
+  Print(RenderFields({
+      {"Run ID", info.run_id},
+      {"Name", info.run_name},
+      {"Experiment ID", info.experiment_id},
+      {"Status", std::string(RunStatusName(info.status))},
+      {"User", info.user_id},
+      {"Start", FormatUtcTime(info.start_time)},
+      {"End", info.end_time ? FormatUtcTime(*info.end_time) : ""},
+      {"Duration", Duration(info)},
+      {"Artifact URI", info.artifact_uri},
+      {"Stage", std::string(LifecycleStageName(info.lifecycle_stage))},
+  }));
+  if (!run.data.params.empty()) {
+    Table table({{"KEY"}, {"VALUE"}});
+    for (const auto& p : SortedByKey(run.data.params)) table.AddRow({p.key, p.value});
+    Print("\nParams:\n" + table.Render("  "));
+  }
+  if (!run.data.metrics.empty()) {
+    Table table({{"KEY"}, {"VALUE", Align::kRight}, {"STEP", Align::kRight}});
+    for (const auto& m : SortedByKey(run.data.metrics)) {
+      table.AddRow({m.key, FormatMetricValue(m.value), std::to_string(m.step)});
+    }
+    Print("\nMetrics:\n" + table.Render("  "));
+  }
+  if (!run.data.tags.empty()) {
+    Table table({{"KEY"}, {"VALUE"}});
+    for (const auto& t : SortedByKey(run.data.tags)) table.AddRow({t.key, t.value});
+    Print("\nTags:\n" + table.Render("  "));
+  }
+}
+
+void SetupGet(CLI::App& command, GlobalOptions& global) {
+  struct Options {
+    std::string run_id;
+    bool json = false;
+  };
+  auto options = std::make_shared<Options>();
+  command.add_option("RUN_ID", options->run_id, "Id of the run")->required();
+  command.add_flag("--json", options->json, "Print {\"run\": {...}} as MLflow's REST API writes it");
+  command.callback([options, &global] {
+    Run run = OpenStore(global)->GetRun(options->run_id);
+    if (options->json) {
+      PrintJson({{"run", tracking::ToJson(run)}});
+    } else {
+      PrintRun(run);
+    }
+  });
+}
+
+// --- delete, restore ----------------------------------------------------------------------------
+
+void SetupDelete(CLI::App& command, GlobalOptions& global) {
+  auto run_id = std::make_shared<std::string>();
+  command.add_option("RUN_ID", *run_id, "Id of the run")->required();
+  command.callback([run_id, &global] {
+    OpenStore(global)->DeleteRun(*run_id);
+    Print(fmt::format("Deleted run {}\n", *run_id));
+  });
+}
+
+void SetupRestore(CLI::App& command, GlobalOptions& global) {
+  auto run_id = std::make_shared<std::string>();
+  command.add_option("RUN_ID", *run_id, "Id of the run")->required();
+  command.callback([run_id, &global] {
+    OpenStore(global)->RestoreRun(*run_id);
+    Print(fmt::format("Restored run {}\n", *run_id));
+  });
+}
+
+}  // namespace
+
+void SetupRunsCommand(CLI::App& command, GlobalOptions& global) {
+  AddCommands(command, global,
+              {
+                  {"list", "List runs with their latest metrics", SetupList},
+                  {"get", "Show a run: info, params, latest metrics and tags", SetupGet},
+                  {"delete", "Delete a run (it can be restored)", SetupDelete},
+                  {"restore", "Restore a deleted run", SetupRestore},
+              });
+}
+
+}  // namespace mltrack::cli
