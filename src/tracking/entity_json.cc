@@ -203,9 +203,10 @@ json ToJson(const Experiment& experiment) {
   json j = {{"experiment_id", experiment.experiment_id},
             {"name", experiment.name},
             {"artifact_location", experiment.artifact_location},
-            {"lifecycle_stage", LifecycleStageName(experiment.lifecycle_stage)},
-            {"last_update_time", experiment.last_update_time},
-            {"creation_time", experiment.creation_time}};
+            {"lifecycle_stage", LifecycleStageName(experiment.lifecycle_stage)}};
+  // As MLflow's Experiment.to_proto: times are set only when known (non-zero).
+  if (experiment.last_update_time != 0) j["last_update_time"] = experiment.last_update_time;
+  if (experiment.creation_time != 0) j["creation_time"] = experiment.creation_time;
   PutArray(j, "tags", experiment.tags);
   return j;
 }
@@ -218,9 +219,10 @@ json ToJson(const RunInfo& info) {
             {"user_id", info.user_id},
             {"status", RunStatusName(info.status)},
             {"start_time", info.start_time},
-            {"artifact_uri", info.artifact_uri},
             {"lifecycle_stage", LifecycleStageName(info.lifecycle_stage)}};
+  // As MLflow's RunInfo.to_proto: end_time and artifact_uri are set only when there is one.
   if (info.end_time) j["end_time"] = *info.end_time;
+  if (!info.artifact_uri.empty()) j["artifact_uri"] = info.artifact_uri;
   return j;
 }
 

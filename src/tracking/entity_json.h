@@ -6,7 +6,9 @@
 // - enums are their names (`"status": "FINISHED"`);
 // - a double that is NaN or infinite is the string "NaN", "Infinity" or "-Infinity";
 // - an empty repeated field is left out (`"tags"` is absent, not `[]`), and so is an optional
-//   field without a value (`end_time` of a run that has not ended, `file_size` of a folder);
+//   field without a value, as MLflow's to_proto leaves them unset: `end_time` of a run that has
+//   not ended, an empty `artifact_uri`, an experiment's zero `creation_time` or
+//   `last_update_time`, `file_size` of a folder;
 // - a Run also carries `"inputs": {}`, as MLflow 2.x writes it.
 //
 // FromJson reads what ToJson writes and, like protobuf's parser, also accepts int64 values as

@@ -52,12 +52,20 @@ TEST(EntityJson, ExperimentHasMlflowShape) {
             R"("name":"recs","tags":[{"key":"team","value":"search"}]})");
 }
 
-TEST(EntityJson, EmptyRepeatedFieldsAreLeftOutAsProtobufDoes) {
+TEST(EntityJson, UnsetAndEmptyRepeatedFieldsAreLeftOutAsMlflowDoes) {
   Experiment e;
   e.experiment_id = "0";
   e.name = "Default";
-  EXPECT_FALSE(ToJson(e).contains("tags"));
+  EXPECT_EQ(ToJson(e).dump(),
+            R"({"artifact_location":"","experiment_id":"0","lifecycle_stage":"active",)"
+            R"("name":"Default"})");
   EXPECT_EQ(ToJson(RunData{}).dump(), "{}");
+  RunInfo info;
+  info.run_id = "ab";
+  info.experiment_id = "0";
+  EXPECT_EQ(ToJson(info).dump(),
+            R"({"experiment_id":"0","lifecycle_stage":"active","run_id":"ab","run_name":"",)"
+            R"("run_uuid":"ab","start_time":0,"status":"RUNNING","user_id":""})");
 }
 
 TEST(EntityJson, RunHasMlflowShapeWithSpecialDoublesAsStrings) {
