@@ -25,29 +25,22 @@ bool IsAllDigits(std::string_view text) {
 // An experiment given by id or by name. A purely numeric token is tried as an id first (of an
 // experiment in any stage), then as a name; anything else is a name.
 std::string ResolveExperimentId(tracking::TrackingStore& store, const std::string& token) {
-  if (!IsAllDigits(token)) return store.GetExperimentByName(token).experiment_id;
-  // Looked up in a listing rather than with GetExperiment, so that "not an id" is an answer
-  // rather than an error to catch (errors are caught only in main).
-  ExperimentSearch search;
-  search.view = ViewType::kAll;
-  search.max_results = kPageSize;
-  std::string active_named, deleted_named;
-  for (;;) {
-    Page<Experiment> page = store.SearchExperiments(search);
-    for (const auto& e : page.items) {
-      if (e.experiment_id == token) return token;
-      if (e.name == token) {
-        (e.lifecycle_stage == LifecycleStage::kActive ? active_named : deleted_named) =
-            e.experiment_id;
-      }
+  if (IsAllDigits(token)) {
+    try {
+      return store.GetExperiment(token).experiment_id;
+    } catch (const Error& e) {
+      // Not an id: fall through to the name. Any other failure is the caller's to report.
+      if (e.code() != ErrorCode::kResourceDoesNotExist) throw;
     }
-    if (page.next_page_token.empty()) break;
-    search.page_token = page.next_page_token;
+    try {
+      return store.GetExperimentByName(token).experiment_id;
+    } catch (const Error& e) {
+      if (e.code() != ErrorCode::kResourceDoesNotExist) throw;
+      throw Error(ErrorCode::kResourceDoesNotExist,
+                  fmt::format("No experiment with id or name '{}'", token));
+    }
   }
-  if (!active_named.empty()) return active_named;
-  if (!deleted_named.empty()) return deleted_named;
-  throw Error(ErrorCode::kResourceDoesNotExist,
-              fmt::format("No experiment with id or name '{}'", token));
+  return store.GetExperimentByName(token).experiment_id;
 }
 
 std::string Duration(const RunInfo& info) {

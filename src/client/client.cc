@@ -81,6 +81,10 @@ struct ActiveRun::State {
   size_t undelivered = 0;
   std::thread sender;
 
+  // A batch worth sending at once: a full log_batch, or a full queue whose producer is waiting.
+  size_t FullBatch() const {
+    return std::min(options.max_queued_metrics, static_cast<size_t>(tracking::kMaxMetricsPerBatch));
+  }
   void SenderLoop();
   void SendWithRetries(const std::vector<Metric>& batch);
   void CheckError() {
@@ -93,8 +97,7 @@ void ActiveRun::State::SenderLoop() {
   std::unique_lock lock(mu);
   for (;;) {
     wake_sender.wait_for(lock, options.flush_interval, [&] {
-      return stopping || flush_requests != flushes_seen ||
-             queue.size() >= static_cast<size_t>(tracking::kMaxMetricsPerBatch);
+      return stopping || flush_requests != flushes_seen || queue.size() >= FullBatch();
     });
     flushes_seen = flush_requests;
     if (queue.empty()) {
@@ -198,9 +201,7 @@ void ActiveRun::LogMetric(std::string_view key, double value, int64_t step, int6
   s.progress.wait(lock, [&] { return s.error || s.queue.size() < s.options.max_queued_metrics; });
   s.CheckError();
   s.queue.push_back(std::move(metric));
-  if (s.queue.size() >= static_cast<size_t>(tracking::kMaxMetricsPerBatch)) {
-    s.wake_sender.notify_one();
-  }
+  if (s.queue.size() >= s.FullBatch()) s.wake_sender.notify_one();
 }
 
 void ActiveRun::LogMetrics(const std::map<std::string, double>& metrics, int64_t step) {

@@ -41,7 +41,9 @@ CREATE TABLE runs (
   end_time        INTEGER,
   artifact_uri    TEXT    NOT NULL,
   lifecycle_stage TEXT    NOT NULL CHECK (lifecycle_stage IN ('active', 'deleted')),
-  deleted_time    INTEGER
+  deleted_time    INTEGER,
+  -- 1 when the run was deleted by deleting its experiment, which restoring it undoes
+  deleted_with_experiment INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX runs_experiment_start ON runs(experiment_id, start_time);
 CREATE TABLE params (

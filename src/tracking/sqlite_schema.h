@@ -5,7 +5,8 @@
 //                   creation_time, last_update_time); name unique among active experiments
 //   experiment_tags(experiment_id, key, value)
 //   runs [r](id INTEGER PK -- internal, run_uuid TEXT UNIQUE, experiment_id, name, user_id,
-//            status, start_time, end_time NULL, artifact_uri, lifecycle_stage, deleted_time NULL)
+//            status, start_time, end_time NULL, artifact_uri, lifecycle_stage, deleted_time NULL,
+//            deleted_with_experiment)
 //   params(run_id -> runs.id, key, value)         tags(run_id -> runs.id, key, value)
 //   metric_keys(id INTEGER PK, key UNIQUE)        -- interned metric names
 //   metrics(run_id, key_id, step, timestamp, value)          -- append-only history

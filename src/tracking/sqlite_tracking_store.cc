@@ -274,11 +274,11 @@ void SqliteTrackingStore::DeleteExperiment(const std::string& experiment_id) {
         .Bind(1, id)
         .Run();
     TouchExperiment(db, id, now);
-    // The runs go with it; deleted_time = the experiment's last_update_time marks the runs that
-    // RestoreExperiment brings back (runs deleted on their own earlier stay deleted).
+    // The runs go with it, marked so that RestoreExperiment brings back exactly these (runs
+    // deleted on their own before stay deleted).
     db.Prepare(
-          "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? "
-          "WHERE experiment_id = ? AND lifecycle_stage = 'active'")
+          "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ?, "
+          "deleted_with_experiment = 1 WHERE experiment_id = ? AND lifecycle_stage = 'active'")
         .Bind(1, now)
         .Bind(2, id)
         .Run();
@@ -303,10 +303,9 @@ void SqliteTrackingStore::RestoreExperiment(const std::string& experiment_id) {
     }
     int64_t id = std::stoll(exp.experiment_id);
     db.Prepare(
-          "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL "
-          "WHERE experiment_id = ? AND lifecycle_stage = 'deleted' AND deleted_time = ?")
+          "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL, "
+          "deleted_with_experiment = 0 WHERE experiment_id = ? AND deleted_with_experiment = 1")
         .Bind(1, id)
-        .Bind(2, exp.last_update_time)
         .Run();
     db.Prepare("UPDATE experiments SET lifecycle_stage = 'active' WHERE experiment_id = ?")
         .Bind(1, id)
@@ -432,7 +431,9 @@ void SqliteTrackingStore::DeleteRun(const std::string& run_id) {
 void SqliteTrackingStore::RestoreRun(const std::string& run_id) {
   Write([&](Database& db) {
     auto row = sqlite_store::LoadRunRow(db, run_id);
-    db.Prepare("UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE id = ?")
+    db.Prepare(
+          "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL, "
+          "deleted_with_experiment = 0 WHERE id = ?")
         .Bind(1, row.id)
         .Run();
   });

@@ -47,7 +47,7 @@ TEST(Client, LogsParamsMetricsAndTagsAndEndsFinished) {
     run.LogMetrics({{"mae", 0.6}, {"rmse", 0.79}}, 4);
     run.SetTag("stage", "dev");
   }
-  Run run = client.GetRun(run_id);
+  mltrack::Run run = client.GetRun(run_id);
   EXPECT_EQ(run.info.run_name, "rank-20");
   EXPECT_EQ(run.info.status, RunStatus::kFinished);
   EXPECT_TRUE(run.info.end_time.has_value());
@@ -125,7 +125,7 @@ TEST(Client, ResumesTheRunNamedByTheEnvironment) {
     resumed.LogParam("joined", "yes");
   }
   unsetenv("MLT_RUN_ID");
-  Run run = client.GetRun(run_id);
+  mltrack::Run run = client.GetRun(run_id);
   EXPECT_EQ(ParamValue(run, "joined"), "yes");
   EXPECT_EQ(run.info.status, RunStatus::kFinished);
 }
@@ -157,7 +157,7 @@ TEST(ClientProcess, EveryMetricIsStoredWhenTheProcessEnds) {
   ASSERT_EQ(result.exit_code, 0) << result.err;
   std::string run_id = result.out.substr(0, result.out.find('\n'));
   Client client({.tracking_uri = UriFor(dir)});
-  Run run = client.GetRun(run_id);
+  mltrack::Run run = client.GetRun(run_id);
   EXPECT_EQ(run.info.status, RunStatus::kFinished);
   EXPECT_THAT(client.GetMetricHistory(run_id, "a"), SizeIs(3000));
   EXPECT_THAT(client.GetMetricHistory(run_id, "b"), SizeIs(3000));
@@ -171,7 +171,7 @@ TEST(ClientProcess, AnExceptionMarksTheRunFailed) {
   EXPECT_THAT(result.err, HasSubstr("caught: training diverged"));
   std::string run_id = result.out.substr(0, result.out.find('\n'));
   Client client({.tracking_uri = UriFor(dir)});
-  Run run = client.GetRun(run_id);
+  mltrack::Run run = client.GetRun(run_id);
   EXPECT_EQ(run.info.status, RunStatus::kFailed);
   EXPECT_THAT(client.GetMetricHistory(run_id, "before"), SizeIs(1));
 }

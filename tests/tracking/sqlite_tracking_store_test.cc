@@ -1,5 +1,6 @@
 // What the SQLite store promises beyond the contract: its schema, WAL, shared files, and many
 // processes writing to one database without "database is locked".
+#include <random>
 #include <thread>
 
 #include "common/sqlite.h"
@@ -59,7 +60,7 @@ TEST(SqliteTrackingStore, InternsMetricKeys) {
   auto store = MakeStore(dir);
   RunCreate create;
   for (int r = 0; r < 3; ++r) {
-    Run run = store.CreateRun(create);
+    mltrack::Run run = store.CreateRun(create);
     store.LogBatch(run.info.run_id, {{"loss", 1, 1, 0}, {"loss", 2, 1, 1}, {"acc", 1, 1, 0}}, {},
                    {});
   }
@@ -70,7 +71,7 @@ TEST(SqliteTrackingStore, InternsMetricKeys) {
 TEST(SqliteTrackingStore, KeepsLatestMetricsConsistentWithTheHistory) {
   TempDir dir;
   auto store = MakeStore(dir);
-  Run run = store.CreateRun({});
+  mltrack::Run run = store.CreateRun({});
   std::mt19937 gen(7);
   for (int batch = 0; batch < 20; ++batch) {
     std::vector<Metric> metrics;
@@ -97,7 +98,7 @@ TEST(SqliteTrackingStore, TwoStoresOnOneFileSeeEachOthersWrites) {
   auto a = MakeStore(dir);
   auto b = MakeStore(dir);
   std::string exp = a.CreateExperiment("shared", "", {});
-  Run run = b.CreateRun({.experiment_id = exp});
+  mltrack::Run run = b.CreateRun({.experiment_id = exp});
   a.LogParam(run.info.run_id, {"x", "1"});
   EXPECT_THAT(b.GetRun(run.info.run_id).data.params, SizeIs(1));
 }
@@ -105,7 +106,7 @@ TEST(SqliteTrackingStore, TwoStoresOnOneFileSeeEachOthersWrites) {
 TEST(SqliteTrackingStore, ManyThreadsLogWithoutErrors) {
   TempDir dir;
   auto store = MakeStore(dir);
-  Run run = store.CreateRun({});
+  mltrack::Run run = store.CreateRun({});
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {

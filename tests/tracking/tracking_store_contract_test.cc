@@ -31,14 +31,14 @@ class TrackingStoreContract : public ::testing::Test {
     exp_ = store_->CreateExperiment("contract", "", {});
   }
   TrackingStore& store() { return *store_; }
-  Run NewRun(const std::string& name = "") {
+  mltrack::Run NewRun(const std::string& name = "") {
     RunCreate create;
     create.experiment_id = exp_;
     create.run_name = name;
     create.user_id = "ada";
     return store_->CreateRun(create);
   }
-  std::vector<std::string> Names(const Page<Run>& page) {
+  std::vector<std::string> Names(const Page<mltrack::Run>& page) {
     std::vector<std::string> names;
     for (const auto& run : page.items) names.push_back(run.info.run_name);
     return names;
@@ -52,7 +52,7 @@ class TrackingStoreContract : public ::testing::Test {
 using Factories = ::testing::Types<SqliteFactory>;
 TYPED_TEST_SUITE(TrackingStoreContract, Factories);
 
-double MetricValue(const Run& run, const std::string& key) {
+double MetricValue(const mltrack::Run& run, const std::string& key) {
   for (const auto& m : run.data.metrics) {
     if (m.key == key) return m.value;
   }
@@ -114,8 +114,8 @@ TYPED_TEST(TrackingStoreContract, RenamesExperiments) {
 }
 
 TYPED_TEST(TrackingStoreContract, DeletesAndRestoresExperimentsWithTheirRuns) {
-  Run kept = this->NewRun("with-experiment");
-  Run alone = this->NewRun("deleted-alone");
+  mltrack::Run kept = this->NewRun("with-experiment");
+  mltrack::Run alone = this->NewRun("deleted-alone");
   this->store().DeleteRun(alone.info.run_id);
   this->store().DeleteExperiment(this->exp_);
   EXPECT_EQ(this->store().GetExperiment(this->exp_).lifecycle_stage, LifecycleStage::kDeleted);
@@ -195,7 +195,7 @@ TYPED_TEST(TrackingStoreContract, SearchesExperiments) {
 // --- runs --------------------------------------------------------------------------------------
 
 TYPED_TEST(TrackingStoreContract, CreatesRunsWithMlflowDefaults) {
-  Run run = this->NewRun("first");
+  mltrack::Run run = this->NewRun("first");
   EXPECT_EQ(run.info.run_id.size(), 32u);
   EXPECT_EQ(run.info.experiment_id, this->exp_);
   EXPECT_EQ(run.info.run_name, "first");
@@ -223,7 +223,7 @@ TYPED_TEST(TrackingStoreContract, TakesTheRunNameFromTheTag) {
 }
 
 TYPED_TEST(TrackingStoreContract, UpdatesRuns) {
-  Run run = this->NewRun("before");
+  mltrack::Run run = this->NewRun("before");
   RunUpdate update;
   update.status = RunStatus::kFinished;
   update.end_time = run.info.start_time + 1000;
@@ -232,7 +232,7 @@ TYPED_TEST(TrackingStoreContract, UpdatesRuns) {
   EXPECT_EQ(info.status, RunStatus::kFinished);
   EXPECT_EQ(info.end_time, run.info.start_time + 1000);
   EXPECT_EQ(info.run_name, "after");
-  Run again = this->store().GetRun(run.info.run_id);
+  mltrack::Run again = this->store().GetRun(run.info.run_id);
   EXPECT_EQ(again.data.tags[0].value, "after");
 }
 
@@ -245,7 +245,7 @@ TYPED_TEST(TrackingStoreContract, ReportsMissingRuns) {
 }
 
 TYPED_TEST(TrackingStoreContract, DeletesAndRestoresRuns) {
-  Run run = this->NewRun();
+  mltrack::Run run = this->NewRun();
   this->store().DeleteRun(run.info.run_id);
   EXPECT_EQ(this->store().GetRun(run.info.run_id).info.lifecycle_stage, LifecycleStage::kDeleted);
   EXPECT_ERROR(this->store().LogParam(run.info.run_id, {"a", "1"}),
@@ -260,7 +260,7 @@ TYPED_TEST(TrackingStoreContract, DeletesAndRestoresRuns) {
 // --- params, tags, metrics ---------------------------------------------------------------------
 
 TYPED_TEST(TrackingStoreContract, RejectsChangingAParam) {
-  Run run = this->NewRun();
+  mltrack::Run run = this->NewRun();
   this->store().LogParam(run.info.run_id, {"lr", "0.1"});
   this->store().LogParam(run.info.run_id, {"lr", "0.1"});  // the same value again is fine
   EXPECT_ERROR(this->store().LogParam(run.info.run_id, {"lr", "0.2"}),
@@ -274,7 +274,7 @@ TYPED_TEST(TrackingStoreContract, RejectsChangingAParam) {
 }
 
 TYPED_TEST(TrackingStoreContract, SetsAndDeletesTags) {
-  Run run = this->NewRun("tagged");
+  mltrack::Run run = this->NewRun("tagged");
   this->store().SetTag(run.info.run_id, {"stage", "dev"});
   this->store().SetTag(run.info.run_id, {"stage", "prod"});
   this->store().DeleteTag(run.info.run_id, "mlflow.runName");
@@ -290,7 +290,7 @@ TYPED_TEST(TrackingStoreContract, SetsAndDeletesTags) {
 }
 
 TYPED_TEST(TrackingStoreContract, KeepsTheLatestMetricByStepTimestampAndValue) {
-  Run run = this->NewRun();
+  mltrack::Run run = this->NewRun();
   const auto& id = run.info.run_id;
   this->store().LogMetric(id, {"loss", 0.5, 100, 2});
   this->store().LogMetric(id, {"loss", 0.9, 200, 1});  // later timestamp, earlier step
@@ -304,13 +304,13 @@ TYPED_TEST(TrackingStoreContract, KeepsTheLatestMetricByStepTimestampAndValue) {
 }
 
 TYPED_TEST(TrackingStoreContract, StoresNanAndInfinities) {
-  Run run = this->NewRun();
+  mltrack::Run run = this->NewRun();
   const auto& id = run.info.run_id;
   const double inf = std::numeric_limits<double>::infinity();
   this->store().LogBatch(id,
                          {{"nan", std::nan(""), 1, 0}, {"pinf", inf, 1, 0}, {"ninf", -inf, 1, 0}},
                          {}, {});
-  Run got = this->store().GetRun(id);
+  mltrack::Run got = this->store().GetRun(id);
   EXPECT_TRUE(std::isnan(MetricValue(got, "nan")));
   EXPECT_EQ(MetricValue(got, "pinf"), inf);
   EXPECT_EQ(MetricValue(got, "ninf"), -inf);
@@ -323,7 +323,7 @@ TYPED_TEST(TrackingStoreContract, StoresNanAndInfinities) {
 }
 
 TYPED_TEST(TrackingStoreContract, PagesMetricHistoryInStepOrder) {
-  Run run = this->NewRun();
+  mltrack::Run run = this->NewRun();
   std::vector<Metric> batch;
   for (int step = 999; step >= 0; --step) batch.push_back({"acc", step / 1000.0, 10, step});
   this->store().LogBatch(run.info.run_id, batch, {}, {});
@@ -345,19 +345,19 @@ TYPED_TEST(TrackingStoreContract, PagesMetricHistoryInStepOrder) {
 }
 
 TYPED_TEST(TrackingStoreContract, WritesABatchAllOrNothing) {
-  Run run = this->NewRun();
+  mltrack::Run run = this->NewRun();
   const auto& id = run.info.run_id;
   this->store().LogParam(id, {"lr", "0.1"});
   EXPECT_ERROR(this->store().LogBatch(id, {{"m", 1, 1, 0}}, {{"lr", "0.5"}}, {{"t", "v"}}),
                ErrorCode::kInvalidParameterValue, HasSubstr("Changing param values"));
-  Run got = this->store().GetRun(id);
+  mltrack::Run got = this->store().GetRun(id);
   EXPECT_THAT(got.data.metrics, SizeIs(0));
   EXPECT_THAT(got.data.tags, SizeIs(1));  // only mlflow.runName
   EXPECT_THAT(this->store().GetMetricHistory(id, "m", 0, "").items, SizeIs(0));
 }
 
 TYPED_TEST(TrackingStoreContract, EnforcesMlflowBatchLimits) {
-  Run run = this->NewRun();
+  mltrack::Run run = this->NewRun();
   const auto& id = run.info.run_id;
   std::vector<Metric> metrics(1001, Metric{"m", 1, 1, 0});
   EXPECT_ERROR(this->store().LogBatch(id, metrics, {}, {}), ErrorCode::kInvalidParameterValue,
@@ -381,7 +381,7 @@ TYPED_TEST(TrackingStoreContract, EnforcesMlflowBatchLimits) {
 }
 
 TYPED_TEST(TrackingStoreContract, ValidatesKeysAndValues) {
-  Run run = this->NewRun();
+  mltrack::Run run = this->NewRun();
   const auto& id = run.info.run_id;
   EXPECT_ERROR(this->store().LogMetric(id, {"bad*name", 1, 1, 0}),
                ErrorCode::kInvalidParameterValue,
@@ -412,11 +412,11 @@ TYPED_TEST(TrackingStoreContract, ValidatesKeysAndValues) {
 
 TYPED_TEST(TrackingStoreContract, SearchesRunsWithFilterOrderAndPages) {
   for (int i = 0; i < 5; ++i) {
-    Run run = this->NewRun("run-" + std::to_string(i));
+    mltrack::Run run = this->NewRun("run-" + std::to_string(i));
     this->store().LogBatch(run.info.run_id, {{"rmse", 1.0 - i * 0.1, 0, 0}},
                            {{"model", i % 2 ? "tree" : "linear"}}, {});
   }
-  Run bare = this->NewRun("no-metrics");
+  mltrack::Run bare = this->NewRun("no-metrics");
   RunSearch search;
   search.experiment_ids = {this->exp_};
   search.filter = "params.model = 'tree' OR metrics.rmse >= 0.95";
