@@ -61,9 +61,7 @@ void BM_LogBatch(benchmark::State& state) {
     step += n / 10;
     store->LogBatch(run_id, batch, {}, {});
   }
-  state.SetItemsProcessed(state.iterations() * n);
-  state.counters["metrics_per_s"] =
-      benchmark::Counter(static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate);
+  state.SetItemsProcessed(state.iterations() * n);  // items: metrics
 }
 BENCHMARK(BM_LogBatch)->Arg(1000)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
@@ -83,9 +81,7 @@ void BM_CreateRuns(benchmark::State& state) {
       store->LogBatch(run.info.run_id, metrics, params, {{"stage", "bench"}});
     }
   }
-  state.SetItemsProcessed(state.iterations() * runs);
-  state.counters["runs_per_s"] = benchmark::Counter(static_cast<double>(state.iterations() * runs),
-                                                    benchmark::Counter::kIsRate);
+  state.SetItemsProcessed(state.iterations() * runs);  // items: runs
 }
 BENCHMARK(BM_CreateRuns)->Arg(10000)->Unit(benchmark::kMillisecond)->Iterations(1);
 
@@ -119,14 +115,11 @@ void BM_SearchRuns(benchmark::State& state) {
     found = page.items.size();
     benchmark::DoNotOptimize(page);
   }
-  state.counters["results"] = static_cast<double>(found);
+  if (found != 100) state.SkipWithError("the search did not return 100 runs");
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(found));  // items: runs found
 }
 BENCHMARK(BM_SearchRuns)->Arg(10000)->Unit(benchmark::kMillisecond)->Repetitions(5)
-    ->ReportAggregatesOnly(true)->ComputeStatistics("median", [](const std::vector<double>& v) {
-      std::vector<double> s = v;
-      std::sort(s.begin(), s.end());
-      return s[s.size() / 2];
-    });
+    ->ReportAggregatesOnly(true);
 
 void BM_MetricHistory(benchmark::State& state) {
   BenchStore store;
@@ -150,7 +143,8 @@ void BM_MetricHistory(benchmark::State& state) {
       token = std::move(page.next_page_token);
     } while (!token.empty());
   }
-  state.counters["points"] = static_cast<double>(got);
+  if (got != static_cast<size_t>(steps)) state.SkipWithError("the history is incomplete");
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(got));  // items: points
 }
 BENCHMARK(BM_MetricHistory)->Arg(100000)->Unit(benchmark::kMillisecond)->Repetitions(5)
     ->ReportAggregatesOnly(true);
