@@ -48,7 +48,7 @@ double Rmse(const Dataset& d, const std::array<double, 4>& w) {
 
 void Train(mltrack::Client& client, const std::string& experiment, double lr, int epochs,
            const Dataset& train, const Dataset& test) {
-  auto run = client.StartRun({.experiment = experiment, .run_name = "lr-" + std::to_string(lr)});
+  auto run = client.StartRun({.experiment = experiment, .run_name = "lr-" + mltrack::FormatParamValue(lr)});
   run.LogParam("model", "linear");
   run.LogParam("learning_rate", lr);
   run.LogParam("epochs", epochs);
