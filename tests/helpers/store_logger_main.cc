@@ -1,6 +1,7 @@
 // A child process for the multi-process tests: logs to one run of a SQLite store until a
 // deadline and prints how many metrics it logged, so the parent can check none were lost.
-//   store_logger <db path> <run id> <worker name> <milliseconds>
+//   store_logger <db path> <run id | new> <worker name> <milliseconds>
+// With "new", the logger creates its own run (in the Default experiment) first.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -14,12 +15,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: store_logger <db> <run id> <worker> <milliseconds>\n");
     return 2;
   }
-  const std::string run_id = argv[2];
+  std::string run_id = argv[2];
   const std::string worker = argv[3];
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(std::atoll(argv[4]));
   try {
     mltrack::tracking::SqliteTrackingStore store(argv[1], "file:///tmp/unused");
+    if (run_id == "new") run_id = store.CreateRun({.run_name = worker}).info.run_id;
     int64_t logged = 0;
     int64_t step = 0;
     while (std::chrono::steady_clock::now() < deadline) {

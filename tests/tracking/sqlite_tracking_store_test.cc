@@ -157,5 +157,25 @@ TEST(SqliteTrackingStore, EightProcessesShareOneFile) {
   EXPECT_EQ(QueryText(db, "PRAGMA integrity_check"), "ok");
 }
 
+// Eight processes open a database that does not exist yet, at the same moment: one of them
+// creates and migrates it, the others wait for it; none fails.
+TEST(SqliteTrackingStore, EightProcessesCreateOneNewDatabase) {
+  TempDir dir;
+  std::string db = (dir / "fresh.db").string();
+  std::vector<std::thread> workers;
+  std::vector<ProcessResult> results(8);
+  for (int w = 0; w < 8; ++w) {
+    workers.emplace_back([&, w] {
+      results[w] = RunProcess({STORE_LOGGER_BINARY, db, "new", "w" + std::to_string(w), "300"});
+    });
+  }
+  for (auto& th : workers) th.join();
+  for (int w = 0; w < 8; ++w) ASSERT_EQ(results[w].exit_code, 0) << results[w].err;
+  EXPECT_EQ(QueryText(db, "SELECT COUNT(*) FROM schema_version"), std::to_string(kSchemaVersion));
+  EXPECT_EQ(QueryText(db, "SELECT COUNT(*) FROM experiments"), "1");
+  EXPECT_EQ(QueryText(db, "SELECT COUNT(*) FROM runs"), "8");
+  EXPECT_EQ(QueryText(db, "PRAGMA integrity_check"), "ok");
+}
+
 }  // namespace
 }  // namespace mltrack::tracking
