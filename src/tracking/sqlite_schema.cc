@@ -62,14 +62,18 @@ CREATE TABLE metric_keys (
   id  INTEGER PRIMARY KEY,
   key TEXT    NOT NULL UNIQUE
 );
+-- One B-tree keyed for history reads; an exact duplicate (same run, key, step, timestamp and
+-- value) is stored once, as MLflow's primary key does. NaN is value 0 with is_nan 1 here, since
+-- key columns cannot be NULL.
 CREATE TABLE metrics (
   run_id    INTEGER NOT NULL,
   key_id    INTEGER NOT NULL,
   step      INTEGER NOT NULL,
   timestamp INTEGER NOT NULL,
-  value     REAL
-);
-CREATE INDEX metrics_history ON metrics(run_id, key_id, step, timestamp);
+  value     REAL    NOT NULL,
+  is_nan    INTEGER NOT NULL,
+  PRIMARY KEY (run_id, key_id, step, timestamp, value, is_nan)
+) WITHOUT ROWID;
 CREATE TABLE latest_metrics (
   run_id    INTEGER NOT NULL,
   key_id    INTEGER NOT NULL,

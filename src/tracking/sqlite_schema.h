@@ -9,9 +9,10 @@
 //            deleted_with_experiment)
 //   params(run_id -> runs.id, key, value)         tags(run_id -> runs.id, key, value)
 //   metric_keys(id INTEGER PK, key UNIQUE)        -- interned metric names
-//   metrics(run_id, key_id, step, timestamp, value)          -- append-only history
+//   metrics(run_id, key_id, step, timestamp, value, is_nan)  -- append-only history
 //   latest_metrics(run_id, key_id, step, timestamp, value)   -- one row per (run, key)
-// Metric values: NaN is stored as NULL (SQLite cannot store NaN); +-Inf are stored as REAL.
+// Metric values: SQLite cannot store NaN. In latest_metrics NaN is a NULL value; in metrics, whose
+// key columns cannot be NULL, it is value 0 with is_nan 1. +-Inf are stored as REAL.
 // Invariant: latest_metrics holds the (step, timestamp, value)-greatest row of metrics per
 // (run, key), where NaN orders below every number; both tables change in one transaction.
 #pragma once

@@ -492,9 +492,11 @@ void SqliteTrackingStore::LogBatch(const std::string& run_id, const std::vector<
       }
       int64_t key_id = it->second;
       auto& insert = db.Prepare(
-          "INSERT INTO metrics(run_id, key_id, step, timestamp, value) VALUES (?, ?, ?, ?, ?)");
+          "INSERT OR IGNORE INTO metrics(run_id, key_id, step, timestamp, value, is_nan) "
+          "VALUES (?, ?, ?, ?, ?, ?)");
       insert.Bind(1, row.id).Bind(2, key_id).Bind(3, metric.step).Bind(4, metric.timestamp);
-      BindMetricValue(insert, 5, metric.value);
+      bool nan = std::isnan(metric.value);
+      insert.Bind(5, nan ? 0.0 : metric.value).Bind(6, int64_t{nan});
       insert.Run();
       auto [lit, first] = latest.try_emplace(key_id, &metric);
       if (!first && LaterThan(metric, *lit->second)) lit->second = &metric;
@@ -538,7 +540,7 @@ Page<Metric> SqliteTrackingStore::GetMetricHistory(const std::string& run_id,
   Read([&](Database& db) {
     auto row = sqlite_store::LoadRunRow(db, run_id);
     auto& stmt = db.Prepare(
-        "SELECT m.step, m.timestamp, m.value FROM metrics m "
+        "SELECT m.step, m.timestamp, CASE WHEN m.is_nan THEN NULL ELSE m.value END FROM metrics m "
         "WHERE m.run_id = ? AND m.key_id = (SELECT id FROM metric_keys WHERE key = ?) "
         "ORDER BY m.step, m.timestamp LIMIT ? OFFSET ?");
     stmt.Bind(1, row.id).Bind(2, std::string_view(key));

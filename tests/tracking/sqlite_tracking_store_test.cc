@@ -86,7 +86,7 @@ TEST(SqliteTrackingStore, KeepsLatestMetricsConsistentWithTheHistory) {
       (dir / "mlruns.db").string(),
       "SELECT COUNT(*) FROM latest_metrics l WHERE NOT EXISTS ("
       "  SELECT 1 FROM metrics m WHERE m.run_id = l.run_id AND m.key_id = l.key_id"
-      "  AND m.step = l.step AND m.timestamp = l.timestamp AND m.value = l.value)"
+      "  AND m.step = l.step AND m.timestamp = l.timestamp AND m.value IS l.value)"
       " OR EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = l.run_id AND m.key_id = l.key_id"
       "  AND (m.step, m.timestamp, m.value) > (l.step, l.timestamp, l.value))");
   EXPECT_EQ(mismatches, "0");

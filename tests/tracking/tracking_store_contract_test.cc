@@ -322,6 +322,16 @@ TYPED_TEST(TrackingStoreContract, StoresNanAndInfinities) {
   EXPECT_TRUE(std::isnan(history.items[0].value) || std::isnan(history.items[1].value));
 }
 
+TYPED_TEST(TrackingStoreContract, StoresAnExactDuplicateMetricOnce) {
+  mltrack::Run run = this->NewRun();
+  this->store().LogMetric(run.info.run_id, {"m", 1.5, 7, 3});
+  this->store().LogBatch(run.info.run_id, {{"m", 1.5, 7, 3}, {"m", 2.5, 7, 3}}, {}, {});
+  auto history = this->store().GetMetricHistory(run.info.run_id, "m", 0, "");
+  ASSERT_THAT(history.items, SizeIs(2));  // (7, 3, 1.5) once, as MLflow's primary key keeps it
+  EXPECT_EQ(history.items[0].value, 1.5);
+  EXPECT_EQ(history.items[1].value, 2.5);
+}
+
 TYPED_TEST(TrackingStoreContract, PagesMetricHistoryInStepOrder) {
   mltrack::Run run = this->NewRun();
   std::vector<Metric> batch;
