@@ -55,6 +55,18 @@ std::shared_ptr<tracking::TrackingStore> OpenStore(const GlobalOptions& global) 
                                                                  : global.tracking_uri);
 }
 
+void SetupIdCommand(CLI::App& command, GlobalOptions& global, const char* id_name,
+                    const char* id_help,
+                    void (*action)(tracking::TrackingStore& store, const std::string& id),
+                    const char* done_format) {
+  auto id = std::make_shared<std::string>();
+  command.add_option(id_name, *id, id_help)->required();
+  command.callback([id, &global, action, done_format] {
+    action(*OpenStore(global), *id);
+    std::fputs(fmt::format(fmt::runtime(done_format), *id).c_str(), stdout);
+  });
+}
+
 CLI::Validator KeyValueValidator() {
   return CLI::Validator(
       [](std::string& text) -> std::string {

@@ -48,6 +48,13 @@ void AddTrackingUriOption(CLI::App& command, GlobalOptions& global);
 // sqlite:///mlruns.db.
 std::shared_ptr<tracking::TrackingStore> OpenStore(const GlobalOptions& global);
 
+// Sets up a command that takes one required positional id (named `id_name`), calls
+// `action(store, id)` and prints `done_format` with the id, e.g. "Deleted run {}\n".
+void SetupIdCommand(CLI::App& command, GlobalOptions& global, const char* id_name,
+                    const char* id_help,
+                    void (*action)(tracking::TrackingStore& store, const std::string& id),
+                    const char* done_format);
+
 // A CLI11 validator for KEY=VALUE arguments with a non-empty key.
 CLI::Validator KeyValueValidator();
 // Splits a KEY=VALUE argument that KeyValueValidator accepted.

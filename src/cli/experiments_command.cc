@@ -182,21 +182,17 @@ void SetupRename(CLI::App& command, GlobalOptions& global) {
 }
 
 void SetupDelete(CLI::App& command, GlobalOptions& global) {
-  auto id = std::make_shared<std::string>();
-  command.add_option("ID", *id, "Id of the experiment")->required();
-  command.callback([id, &global] {
-    OpenStore(global)->DeleteExperiment(*id);
-    Print(fmt::format("Deleted experiment {}\n", *id));
-  });
+  SetupIdCommand(
+      command, global, "ID", "Id of the experiment",
+      [](tracking::TrackingStore& store, const std::string& id) { store.DeleteExperiment(id); },
+      "Deleted experiment {}\n");
 }
 
 void SetupRestore(CLI::App& command, GlobalOptions& global) {
-  auto id = std::make_shared<std::string>();
-  command.add_option("ID", *id, "Id of the experiment")->required();
-  command.callback([id, &global] {
-    OpenStore(global)->RestoreExperiment(*id);
-    Print(fmt::format("Restored experiment {}\n", *id));
-  });
+  SetupIdCommand(
+      command, global, "ID", "Id of the experiment",
+      [](tracking::TrackingStore& store, const std::string& id) { store.RestoreExperiment(id); },
+      "Restored experiment {}\n");
 }
 
 }  // namespace

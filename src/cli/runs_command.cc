@@ -257,21 +257,17 @@ void SetupGet(CLI::App& command, GlobalOptions& global) {
 // --- delete, restore ----------------------------------------------------------------------------
 
 void SetupDelete(CLI::App& command, GlobalOptions& global) {
-  auto run_id = std::make_shared<std::string>();
-  command.add_option("RUN_ID", *run_id, "Id of the run")->required();
-  command.callback([run_id, &global] {
-    OpenStore(global)->DeleteRun(*run_id);
-    Print(fmt::format("Deleted run {}\n", *run_id));
-  });
+  SetupIdCommand(
+      command, global, "RUN_ID", "Id of the run",
+      [](tracking::TrackingStore& store, const std::string& id) { store.DeleteRun(id); },
+      "Deleted run {}\n");
 }
 
 void SetupRestore(CLI::App& command, GlobalOptions& global) {
-  auto run_id = std::make_shared<std::string>();
-  command.add_option("RUN_ID", *run_id, "Id of the run")->required();
-  command.callback([run_id, &global] {
-    OpenStore(global)->RestoreRun(*run_id);
-    Print(fmt::format("Restored run {}\n", *run_id));
-  });
+  SetupIdCommand(
+      command, global, "RUN_ID", "Id of the run",
+      [](tracking::TrackingStore& store, const std::string& id) { store.RestoreRun(id); },
+      "Restored run {}\n");
 }
 
 }  // namespace
