@@ -49,7 +49,8 @@ struct ClientOptions {
 struct RunOptions {
   // The experiment by name, created when it does not exist; empty means experiment_id.
   std::string experiment;
-  // Used when `experiment` is empty; empty means MLT_EXPERIMENT_ID / MLFLOW_EXPERIMENT_ID, else "0".
+  // Used when `experiment` is empty. When both are empty: MLT_EXPERIMENT_NAME /
+  // MLFLOW_EXPERIMENT_NAME, else MLT_EXPERIMENT_ID / MLFLOW_EXPERIMENT_ID, else "0".
   std::string experiment_id;
   std::string run_name;
   std::vector<Tag> tags;
@@ -137,6 +138,8 @@ class Client {
   std::vector<Metric> GetMetricHistory(const std::string& run_id, const std::string& key);
 
  private:
+  std::string ResolveExperiment(const RunOptions& options);
+
   ClientOptions options_;
   std::shared_ptr<tracking::TrackingStore> store_;
 };

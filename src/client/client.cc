@@ -50,6 +50,26 @@ bool IsTransient(const Error& e) {
   return e.code() == ErrorCode::kTemporarilyUnavailable || e.code() == ErrorCode::kIoError;
 }
 
+// Sends key/value pairs as params or tags, in log_batch calls within MLflow's limit of 100.
+template <class Entity>
+void LogInBatches(tracking::TrackingStore& store, const std::string& run_id,
+                  const std::map<std::string, std::string>& pairs) {
+  std::vector<Entity> batch;
+  auto send = [&] {
+    if constexpr (std::is_same_v<Entity, Param>) {
+      store.LogBatch(run_id, {}, batch, {});
+    } else {
+      store.LogBatch(run_id, {}, {}, batch);
+    }
+    batch.clear();
+  };
+  for (const auto& [key, value] : pairs) {
+    batch.push_back(Entity{key, value});
+    if (batch.size() == tracking::kMaxParamsTagsPerBatch) send();
+  }
+  if (!batch.empty()) send();
+}
+
 }  // namespace
 
 std::string FormatParamValue(double value) {
@@ -178,15 +198,7 @@ void ActiveRun::LogParam(std::string_view key, std::string_view value) {
 }
 
 void ActiveRun::LogParams(const std::map<std::string, std::string>& params) {
-  std::vector<Param> batch;
-  for (const auto& [key, value] : params) {
-    batch.push_back(Param{key, value});
-    if (batch.size() == tracking::kMaxParamsTagsPerBatch) {
-      state_->store->LogBatch(state_->info.run_id, {}, batch, {});
-      batch.clear();
-    }
-  }
-  if (!batch.empty()) state_->store->LogBatch(state_->info.run_id, {}, batch, {});
+  LogInBatches<Param>(*state_->store, state_->info.run_id, params);
 }
 
 void ActiveRun::LogMetric(std::string_view key, double value, int64_t step, int64_t timestamp_ms) {
@@ -214,15 +226,7 @@ void ActiveRun::SetTag(std::string_view key, std::string_view value) {
 }
 
 void ActiveRun::SetTags(const std::map<std::string, std::string>& tags) {
-  std::vector<Tag> batch;
-  for (const auto& [key, value] : tags) {
-    batch.push_back(Tag{key, value});
-    if (batch.size() == tracking::kMaxParamsTagsPerBatch) {
-      state_->store->LogBatch(state_->info.run_id, {}, {}, batch);
-      batch.clear();
-    }
-  }
-  if (!batch.empty()) state_->store->LogBatch(state_->info.run_id, {}, {}, batch);
+  LogInBatches<Tag>(*state_->store, state_->info.run_id, tags);
 }
 
 void ActiveRun::LogArtifact(const std::filesystem::path& local_file,
@@ -307,18 +311,8 @@ ActiveRun Client::StartRun(const RunOptions& options) {
     state->info = store_->UpdateRun(run_id, update);
     if (!options.tags.empty()) store_->LogBatch(run_id, {}, {}, options.tags);
   } else {
-    std::string experiment_name =
-        options.experiment.empty() ? (options.experiment_id.empty()
-                                          ? EnvOr({"MLT_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_NAME"})
-                                          : "")
-                                   : options.experiment;
     RunCreate create;
-    create.experiment_id =
-        !experiment_name.empty()
-            ? GetOrCreateExperiment(experiment_name)
-            : (options.experiment_id.empty()
-                   ? EnvOr({"MLT_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_ID"}, "0")
-                   : options.experiment_id);
+    create.experiment_id = ResolveExperiment(options);
     create.run_name = options.run_name;
     create.user_id = CurrentUser();
     create.tags = {{"mlflow.user", create.user_id},
@@ -335,6 +329,17 @@ ActiveRun Client::StartRun(const RunOptions& options) {
 
 std::string Client::CreateExperiment(const std::string& name) {
   return store_->CreateExperiment(name, "", {});
+}
+
+// An experiment named in the options wins over one given by id; then the environment
+// (a name, then an id, as MLflow reads MLFLOW_EXPERIMENT_NAME before MLFLOW_EXPERIMENT_ID); then
+// the Default experiment "0".
+std::string Client::ResolveExperiment(const RunOptions& options) {
+  if (!options.experiment.empty()) return GetOrCreateExperiment(options.experiment);
+  if (!options.experiment_id.empty()) return options.experiment_id;
+  std::string name = EnvOr({"MLT_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_NAME"});
+  if (!name.empty()) return GetOrCreateExperiment(name);
+  return EnvOr({"MLT_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_ID"}, "0");
 }
 
 Experiment Client::GetExperimentByName(const std::string& name) {

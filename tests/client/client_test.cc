@@ -130,6 +130,21 @@ TEST(Client, ResumesTheRunNamedByTheEnvironment) {
   EXPECT_EQ(run.info.status, RunStatus::kFinished);
 }
 
+TEST(Client, TakesTheExperimentFromTheEnvironment) {
+  TempDir dir;
+  Client client({.tracking_uri = UriFor(dir)});
+  ASSERT_EQ(setenv("MLFLOW_EXPERIMENT_NAME", "from-env", 1), 0);
+  std::string in_named = client.StartRun().experiment_id();
+  unsetenv("MLFLOW_EXPERIMENT_NAME");
+  EXPECT_EQ(in_named, client.GetExperimentByName("from-env").experiment_id);
+  ASSERT_EQ(setenv("MLT_EXPERIMENT_ID", in_named.c_str(), 1), 0);
+  std::string by_id = client.StartRun().experiment_id();
+  unsetenv("MLT_EXPERIMENT_ID");
+  EXPECT_EQ(by_id, in_named);
+  EXPECT_EQ(client.StartRun().experiment_id(), "0");
+  EXPECT_EQ(client.StartRun({.experiment_id = in_named}).experiment_id(), in_named);
+}
+
 TEST(Client, LogsArtifacts) {
   TempDir dir;
   Client client({.tracking_uri = UriFor(dir)});
