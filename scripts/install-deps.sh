@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(
   g++ cmake make pkg-config git
   libsqlite3-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libcpp-httplib-dev
+  libgtest-dev libgmock-dev libbenchmark-dev wrk
 )
 
 missing=()
