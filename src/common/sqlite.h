@@ -102,9 +102,10 @@ class Database {
                        std::chrono::milliseconds max_wait = std::chrono::seconds(60));
 
   const std::string& path() const { return path_; }
+  // Ends every cached statement's current execution (see the note above Transaction).
+  void FinishStatements();
 
  private:
-  void FinishStatements();
   void RunWithRetries(const char* begin_sql, const std::function<void()>& body,
                       std::chrono::milliseconds max_wait);
 

@@ -163,11 +163,62 @@ SqliteTrackingStore::Lease SqliteTrackingStore::Connect() {
   return Lease(*this, std::make_unique<Database>(db_path_));
 }
 
+struct SqliteTrackingStore::PendingWrite {
+  const std::function<void(Database&)>* body;
+  std::exception_ptr error;
+  bool done = false;
+};
+
 void SqliteTrackingStore::Write(const std::function<void(Database&)>& body) {
-  std::lock_guard lock(write_mutex_);
+  PendingWrite mine{&body};
+  std::unique_lock lock(group_mutex_);
+  queued_writes_.push_back(&mine);
+  while (!mine.done) {
+    if (leader_active_) {
+      group_done_.wait(lock);
+      continue;
+    }
+    // Lead: take everything queued so far (this write included) into one transaction.
+    leader_active_ = true;
+    std::vector<PendingWrite*> group;
+    group.swap(queued_writes_);
+    lock.unlock();
+    try {
+      CommitGroup(group);
+    } catch (...) {
+      // The transaction itself failed (e.g. the database stayed locked): every write in it did.
+      for (auto* write : group) write->error = std::current_exception();
+    }
+    lock.lock();
+    for (auto* write : group) write->done = true;
+    leader_active_ = false;
+    group_done_.notify_all();
+  }
+  lock.unlock();
+  if (mine.error) std::rethrow_exception(mine.error);
+}
+
+void SqliteTrackingStore::CommitGroup(const std::vector<PendingWrite*>& group) {
   auto lease = Connect();
   Database& db = *lease;
-  db.Transaction([&] { body(db); });
+  db.Transaction([&] {
+    // Runs again from the start if the transaction is retried after a Busy.
+    for (auto* write : group) {
+      write->error = nullptr;
+      db.Exec("SAVEPOINT write");
+      try {
+        (*write->body)(db);
+        db.Exec("RELEASE write");
+      } catch (const sqlite::Busy&) {
+        throw;  // the whole transaction is retried
+      } catch (...) {
+        write->error = std::current_exception();
+        db.FinishStatements();
+        db.Exec("ROLLBACK TO write");
+        db.Exec("RELEASE write");
+      }
+    }
+  });
 }
 
 void SqliteTrackingStore::Read(const std::function<void(Database&)>& body) {

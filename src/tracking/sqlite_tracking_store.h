@@ -1,12 +1,17 @@
 // The TrackingStore over one SQLite database file (WAL mode).
 //
 // Concurrency: any number of threads and processes may use one database file. Within a process,
-// writers are serialized by a mutex (no busy-waiting between our own threads); across processes,
-// each write transaction starts with BEGIN IMMEDIATE and is retried with bounded back-off while
-// another process holds the write lock, so no caller ever sees "database is locked". Readers use
-// pooled connections and never wait for writers (WAL).
+// writes are group-committed: concurrent writers queue, one of them (the leader) runs every queued
+// write in one transaction, each inside its own SAVEPOINT so that a failing write rolls back alone,
+// commits once, and wakes the others. A write returns only after the commit that holds it (WAL,
+// synchronous=NORMAL: a crash of the process loses no returned write). Across processes, each
+// transaction starts with BEGIN IMMEDIATE and is retried with bounded back-off while another
+// process holds the write lock, so no caller ever sees "database is locked". Readers use pooled
+// connections and never wait for writers.
 #pragma once
 
+#include <condition_variable>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -57,15 +62,21 @@ class SqliteTrackingStore final : public TrackingStore {
   class Lease;
   // A connection from the pool, returned on destruction.
   Lease Connect();
-  // Runs `body` in a write transaction on a pooled connection, serialized with this process's
-  // other writers.
+  // Runs `body` in a write transaction, possibly together with other threads' writes (group
+  // commit). Throws what `body` threw; its effects are then rolled back, and only its own.
   void Write(const std::function<void(sqlite::Database&)>& body);
+  struct PendingWrite;
+  // The leader's part: one transaction for the whole batch.
+  void CommitGroup(const std::vector<PendingWrite*>& group);
   // Runs `body` in a read transaction (one consistent snapshot) on a pooled connection.
   void Read(const std::function<void(sqlite::Database&)>& body);
 
   std::string db_path_;
   std::string artifact_root_uri_;
-  std::mutex write_mutex_;
+  std::mutex group_mutex_;
+  std::condition_variable group_done_;
+  std::vector<PendingWrite*> queued_writes_;
+  bool leader_active_ = false;
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<sqlite::Database>> pool_;
 };

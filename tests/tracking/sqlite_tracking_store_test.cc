@@ -1,5 +1,6 @@
 // What the SQLite store promises beyond the contract: its schema, WAL, shared files, and many
 // processes writing to one database without "database is locked".
+#include <atomic>
 #include <random>
 #include <thread>
 
@@ -119,6 +120,40 @@ TEST(SqliteTrackingStore, ManyThreadsLogWithoutErrors) {
   for (int t = 0; t < 8; ++t) {
     EXPECT_THAT(store.GetMetricHistory(run.info.run_id, "t" + std::to_string(t), 0, "").items,
                 SizeIs(200));
+  }
+}
+
+// Group commit: concurrent writes share transactions, and a failing write rolls back alone.
+TEST(SqliteTrackingStore, AFailingWriteInAGroupRollsBackAlone) {
+  TempDir dir;
+  auto store = MakeStore(dir);
+  mltrack::Run run = store.CreateRun({});
+  store.LogParam(run.info.run_id, {"fixed", "1"});
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        if (t % 2 == 0) {
+          store.LogMetric(run.info.run_id, {"m" + std::to_string(t), 1.0 * i, 1, i});
+        } else {
+          try {
+            // A valid metric and a conflicting param in one batch: all or nothing.
+            store.LogBatch(run.info.run_id, {{"bad" + std::to_string(t), 1.0 * i, 1, i}},
+                           {{"fixed", "2"}}, {});
+          } catch (const Error& e) {
+            if (e.code() == ErrorCode::kInvalidParameterValue) ++refused;
+          }
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(refused.load(), 800);
+  for (int t = 0; t < 16; ++t) {
+    auto history = store.GetMetricHistory(run.info.run_id,
+                                          (t % 2 ? "bad" : "m") + std::to_string(t), 0, "");
+    EXPECT_THAT(history.items, SizeIs(t % 2 ? 0 : 100)) << t;
   }
 }
 
