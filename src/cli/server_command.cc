@@ -1,0 +1,101 @@
+#include "cli/server_command.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "server/tracking_server.h"
+
+namespace mltrack::cli {
+namespace {
+
+// Blocks SIGINT and SIGTERM in the calling thread (and so in every thread it starts afterwards)
+// for its lifetime: they are then taken by sigwait, on a thread of our choosing, instead of
+// interrupting whatever thread the kernel picks.
+class BlockedStopSignals {
+ public:
+  BlockedStopSignals() {
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGINT);
+    sigaddset(&signals_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
+  }
+  ~BlockedStopSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  BlockedStopSignals(const BlockedStopSignals&) = delete;
+  BlockedStopSignals& operator=(const BlockedStopSignals&) = delete;
+  const sigset_t& signals() const { return signals_; }
+
+ private:
+  sigset_t signals_;
+  sigset_t previous_;
+};
+
+void AddServerOptions(CLI::App& command, server::TrackingServerOptions* options) {
+  command
+      .add_option("--backend-store-uri", options->backend_store_uri,
+                  "Where runs are stored: a SQLite database, sqlite:///<path>")
+      ->type_name("URI")
+      ->capture_default_str();
+  command
+      .add_option("--artifacts-destination", options->artifacts_destination,
+                  "The folder that keeps the artifacts clients upload through the server")
+      ->type_name("DIR")
+      ->capture_default_str();
+  command
+      .add_option("--host", options->host,
+                  "The address to listen on (0.0.0.0 to accept connections from other machines)")
+      ->type_name("HOST")
+      ->capture_default_str();
+  command.add_option("--port", options->port, "The port to listen on (0: any free port)")
+      ->type_name("PORT")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  command.add_option("--workers", options->workers, "Threads that serve requests")
+      ->type_name("N")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  command
+      .add_option("--max-request-bytes", options->max_request_bytes,
+                  "The largest JSON request body (runs/log-batch included)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+// Serves until SIGINT or SIGTERM, then stops: requests in flight finish, the port is released.
+void Serve(const server::TrackingServerOptions& options, const char* command_name) {
+  BlockedStopSignals blocked;  // before the server starts its threads, which inherit the mask
+  server::TrackingServer server(options);
+  server.Start();
+  std::fputs(fmt::format("mlt {} listening on {}\n", command_name, server.url()).c_str(), stdout);
+  std::fflush(stdout);
+  std::thread stopper([&] {
+    int signal = 0;
+    sigwait(&blocked.signals(), &signal);
+    server.Stop();
+  });
+  server.Wait();  // returns once the stopper has called Stop()
+  stopper.join();
+}
+
+void SetupServe(CLI::App& command, const char* command_name) {
+  auto options = std::make_shared<server::TrackingServerOptions>();
+  AddServerOptions(command, options.get());
+  command.callback([options, command_name] { Serve(*options, command_name); });
+}
+
+}  // namespace
+
+void SetupServerCommand(CLI::App& command, GlobalOptions& global) {
+  SetupServe(command, "server");
+}
+
+void SetupUiCommand(CLI::App& command, GlobalOptions& global) { SetupServe(command, "ui"); }
+
+}  // namespace mltrack::cli
