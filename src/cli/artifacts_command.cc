@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/safe_path.h"
+#include "common/tracking_uri.h"
 #include "tracking/artifact_repository.h"
 #include "tracking/entity_json.h"
 
@@ -25,7 +26,10 @@ std::unique_ptr<tracking::ArtifactRepository> OpenRunArtifacts(const GlobalOptio
                                                                std::string* artifact_uri) {
   Run run = OpenStore(global)->GetRun(run_id);
   if (artifact_uri) *artifact_uri = run.info.artifact_uri;
-  return tracking::OpenArtifactRepository(run.info.artifact_uri);
+  // mlflow-artifacts: URIs are reached through the tracking server's artifact proxy.
+  return tracking::OpenArtifactRepository(
+      run.info.artifact_uri,
+      global.tracking_uri.empty() ? TrackingUriFromEnvironment() : global.tracking_uri);
 }
 
 std::string JoinArtifactPath(const std::string& dir, const std::string& name) {

@@ -231,12 +231,14 @@ void ActiveRun::SetTags(const std::map<std::string, std::string>& tags) {
 
 void ActiveRun::LogArtifact(const std::filesystem::path& local_file,
                             std::string_view artifact_dir) {
-  tracking::OpenArtifactRepository(state_->info.artifact_uri)->LogFile(local_file, artifact_dir);
+  tracking::OpenArtifactRepository(state_->info.artifact_uri, state_->options.tracking_uri)
+      ->LogFile(local_file, artifact_dir);
 }
 
 void ActiveRun::LogArtifacts(const std::filesystem::path& local_dir,
                              std::string_view artifact_dir) {
-  tracking::OpenArtifactRepository(state_->info.artifact_uri)->LogDir(local_dir, artifact_dir);
+  tracking::OpenArtifactRepository(state_->info.artifact_uri, state_->options.tracking_uri)
+      ->LogDir(local_dir, artifact_dir);
 }
 
 void ActiveRun::Flush() {

@@ -16,6 +16,7 @@
 #include "common/safe_path.h"
 #include "common/tracking_uri.h"
 #include "mltrack/error.h"
+#include "tracking/http_artifact_repository.h"
 
 namespace mltrack::tracking {
 namespace {
@@ -389,6 +390,15 @@ std::unique_ptr<ArtifactRepository> OpenArtifactRepository(std::string_view arti
               fmt::format("Cannot open artifact URI '{}': artifact URI scheme '{}' is not "
                           "supported by this build",
                           artifact_uri, scheme));
+}
+
+std::unique_ptr<ArtifactRepository> OpenArtifactRepository(std::string_view artifact_uri,
+                                                           std::string_view tracking_uri) {
+  if (UriScheme(artifact_uri) == "mlflow-artifacts") {
+    return std::make_unique<HttpArtifactRepository>(
+        ResolveMlflowArtifactsUri(artifact_uri, tracking_uri));
+  }
+  return OpenArtifactRepository(artifact_uri);
 }
 
 }  // namespace mltrack::tracking

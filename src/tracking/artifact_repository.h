@@ -46,7 +46,11 @@ class LocalArtifactRepository final : public ArtifactRepository {
 };
 
 // The repository for a run's artifact_uri. Throws kInvalidParameterValue for a scheme this build
-// cannot reach.
+// cannot reach; `mlflow-artifacts:` is reached only through the overload below.
 std::unique_ptr<ArtifactRepository> OpenArtifactRepository(std::string_view artifact_uri);
+// The same, with `mlflow-artifacts:` URIs reached through the artifact proxy of the tracking
+// server that `tracking_uri` (http or https) names. Other schemes do not depend on it.
+std::unique_ptr<ArtifactRepository> OpenArtifactRepository(std::string_view artifact_uri,
+                                                           std::string_view tracking_uri);
 
 }  // namespace mltrack::tracking

@@ -6,8 +6,10 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/http_client.h"
+#include "mltrack/error.h"
 #include "tracking/tracking_store.h"
 
 namespace mltrack::tracking {
@@ -46,5 +48,12 @@ class RestTrackingStore final : public TrackingStore {
  private:
   std::unique_ptr<http::Client> client_;
 };
+
+// The Error a response other than 200 stands for. `request` names it in messages
+// ("GET http://host:5000/api/2.0/mlflow/runs/get"). An MLflow error body
+// `{"error_code": ..., "message": ...}` gives back the same code (ErrorCodeFromName) and exactly
+// its message; any other body becomes an error with a code for the HTTP status that quotes the
+// status and the start of the body. Shared with the HTTP artifact repository.
+Error ErrorFromResponse(const http::Result& result, std::string_view request);
 
 }  // namespace mltrack::tracking

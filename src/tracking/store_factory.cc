@@ -1,5 +1,6 @@
 #include "tracking/store_factory.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 
@@ -7,6 +8,7 @@
 
 #include "common/tracking_uri.h"
 #include "mltrack/error.h"
+#include "tracking/rest_tracking_store.h"
 #include "tracking/sqlite_tracking_store.h"
 
 namespace mltrack::tracking {
@@ -34,13 +36,20 @@ std::shared_ptr<TrackingStore> OpenTrackingStore(std::string_view tracking_uri) 
       }
       return std::make_shared<SqliteTrackingStore>(db_path.string(), artifact_root);
     }
-    case TrackingUri::Scheme::kHttp:
-      break;
+    case TrackingUri::Scheme::kHttp: {
+      // The scheme as http::Client expects it ("HTTP://Host" is a valid URI), without the
+      // trailing '/' that would double the one every API path starts with.
+      std::string base_url = uri.uri;
+      size_t colon = base_url.find(':');
+      for (size_t i = 0; i < colon; ++i) {
+        base_url[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(base_url[i])));
+      }
+      while (base_url.ends_with('/')) base_url.pop_back();
+      return std::make_shared<RestTrackingStore>(base_url);
+    }
   }
-  throw Error(ErrorCode::kInvalidParameterValue,
-              fmt::format("tracking URI '{}': this build of mlt has no REST tracking store; "
-                          "use a sqlite:/// URI",
-                          tracking_uri));
+  throw Error(ErrorCode::kInternalError,
+              fmt::format("tracking URI '{}': unhandled scheme", tracking_uri));
 }
 
 }  // namespace mltrack::tracking
