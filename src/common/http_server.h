@@ -4,6 +4,23 @@
 // `{"error_code": "<NAME>", "message": "<text>"}` with the status HttpStatusFor(code); any other
 // exception becomes INTERNAL_ERROR (500). The server keeps serving either way.
 //
+// Answers the server gives itself (exact texts; bodies are `{"error_code":...,"message":...}`):
+//   404 ENDPOINT_NOT_FOUND      "No endpoint for GET /x"                (unless SetNotFound)
+//   405 BAD_REQUEST             "Method POST is not allowed for /x; allowed: GET, HEAD"
+//                               (and an Allow header)
+//   400 INVALID_PARAMETER_VALUE "Request body of 2000000 bytes exceeds the limit of 1048576 bytes"
+//                               (buffered routes; "Request body exceeds the limit of N bytes"
+//                               when a chunked body was too long to count to its end)
+//   413 RESOURCE_LIMIT_EXCEEDED the same texts, for streaming routes
+//   400 BAD_REQUEST             "Invalid Content-Length header 'abc'", "Malformed HTTP request"
+//   500 INTERNAL_ERROR          what() of a std::exception, or
+//                               "Internal error: the handler threw an unknown exception"
+// A body a route did not read (or refused) is read and discarded, up to 64 MiB, so that the
+// connection stays usable; beyond that the connection closes after the answer.
+//
+// httplib's own Range handling, response compression and multipart parsing are off: a handler
+// sees the Range, Accept-Encoding and Content-Type headers and may answer them itself.
+//
 // Threading: handlers run on the server's worker threads, several at once.
 #pragma once
 
@@ -33,7 +50,8 @@ struct Request {
   // The whole body, for buffered routes (the default). Empty for streaming routes.
   std::string body;
   // Streaming routes only: reads the body chunk by chunk into `sink`; false when the client
-  // went away or the body exceeded the route's limit. Call at most once.
+  // went away, `sink` returned false, or the body exceeded the route's limit (the server then
+  // answers 413 whatever the handler does). Call at most once, inside the handler.
   std::function<bool(const ChunkSink& sink)> read_body;
 
   // The first value of a query parameter, if present.
@@ -49,7 +67,10 @@ struct Response {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   // When set, the body is streamed from this provider instead of `body`: it writes chunks to the
-  // sink and returns false on failure. `stream_length`, when known, becomes Content-Length.
+  // sink and returns false on failure. `stream_length`, when known, becomes Content-Length
+  // (otherwise the body is sent chunked). It is called once, after the handler returned (so what
+  // it captures must outlive the handler), and must write exactly `stream_length` bytes; a
+  // shortfall, a false return or an exception cuts the response short, which the client sees.
   std::function<bool(const ChunkSink& sink)> stream;
   std::optional<uint64_t> stream_length;
 };
@@ -58,8 +79,10 @@ using Handler = std::function<void(const Request&, Response&)>;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 0;                 // 0: an ephemeral port, see Server::port()
-  int threads = 16;             // worker threads; each serves one keep-alive connection at a time
+  int port = 0;  // 0: an ephemeral port, see Server::port()
+  // Worker threads; each serves one keep-alive connection at a time. When connections wait for a
+  // worker, an idle kept-alive connection closes (after 50 ms idle) to make room.
+  int threads = 16;
   size_t max_body_bytes = 1 << 20;  // default limit of buffered routes (MLflow's 1 MB)
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds write_timeout{30};
@@ -81,6 +104,9 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
+  // Routes are added before Start(); the same method and path added again replaces the route.
+  // HEAD requests are answered by GET routes (without the body) unless a HEAD route matches.
+
   // An exact path ("/api/2.0/mlflow/runs/get") for one method.
   void Route(const std::string& method, const std::string& path, Handler handler,
              RouteOptions options = {});
@@ -94,7 +120,8 @@ class Server {
   // Binds and starts serving on background threads; returns the bound port. Throws
   // Error(kIoError) naming the address when it cannot bind.
   int Start();
-  // Stops accepting, lets requests in flight finish, and joins. Idempotent.
+  // Stops accepting, lets requests in flight finish, closes idle connections at once, and joins.
+  // Idempotent. Not from a handler: it waits for the handlers to finish.
   void Stop();
   // Blocks until Stop() is called (from another thread or a signal handler's thread).
   void Wait();
