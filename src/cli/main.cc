@@ -11,6 +11,7 @@
 #include "cli/cli_util.h"
 #include "cli/experiments_command.h"
 #include "cli/runs_command.h"
+#include "cli/server_command.h"
 #include "mltrack/error.h"
 
 namespace mltrack::cli {
@@ -61,6 +62,9 @@ const std::vector<CommandSpec>& TopLevelCommands() {
        SetupExperimentsCommand},
       {"runs", "List, show, delete and restore runs", SetupRunsCommand},
       {"artifacts", "Log, list and download the artifacts of a run", SetupArtifactsCommand},
+      {"server", "Run the tracking server (MLflow's REST API and artifact proxy)",
+       SetupServerCommand},
+      {"ui", "Run the tracking server for the web UI", SetupUiCommand},
   };
   return commands;
 }
