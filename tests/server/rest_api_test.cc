@@ -762,11 +762,28 @@ TEST_F(RestApi, OversizeUploadIsRefusedAndLeavesNothing) {
   std::string bytes(kMaxArtifactBytes + 1, 'x');
   Reply reply = ToReply(client_->Send("PUT", "/api/2.0/mlflow-artifacts/artifacts/big/file.bin",
                                       bytes, "application/octet-stream", false));
-  EXPECT_EQ(reply.status, 413) << reply.raw;
-  ASSERT_TRUE(reply.body.is_object()) << reply.raw;
-  EXPECT_TRUE(reply.body.contains("error_code"));
-  EXPECT_THAT(reply.body.value("message", ""), HasSubstr(std::to_string(kMaxArtifactBytes)));
+  ExpectError(reply, 413,
+              ErrorBody("RESOURCE_LIMIT_EXCEEDED",
+                        "Request body of 1048577 bytes exceeds the limit of 1048576 bytes"));
   EXPECT_FALSE(fs::exists(destination() / "big"));
+  ExpectServing();
+}
+
+// Without a Content-Length the limit is found while streaming: the same 413, nothing kept.
+TEST_F(RestApi, OversizeChunkedUploadIsRefusedAndLeavesNothing) {
+  RawConnection raw(server_.port());
+  std::string request =
+      "PUT /api/2.0/mlflow-artifacts/artifacts/chunked/big.bin HTTP/1.1\r\nHost: localhost\r\n"
+      "Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string chunk(64 * 1024, 'z');
+  for (int i = 0; i < 17; ++i) request += fmt::format("{:x}\r\n{}\r\n", chunk.size(), chunk);
+  request += "0\r\n\r\n";
+  raw.Send(request);
+  std::string response = raw.ReadAll();
+  EXPECT_THAT(response, StartsWith("HTTP/1.1 413 "));
+  EXPECT_THAT(response, HasSubstr(R"({"error_code":"RESOURCE_LIMIT_EXCEEDED","message":"Request )"
+                                  R"(body of 1114112 bytes exceeds the limit of 1048576 bytes"})"));
+  EXPECT_FALSE(fs::exists(destination() / "chunked"));
   ExpectServing();
 }
 
@@ -929,13 +946,19 @@ TEST_P(RestApiEndpoints, UnknownEnumNamesAndOutOfRangeNumbers) {
 }
 
 TEST_P(RestApiEndpoints, FilterThatDoesNotParse) {
-  Reply reply = Post(Api("runs/search"), {{"experiment_ids", {"0"}}, {"filter", "metrics.rmse <"}});
-  EXPECT_EQ(reply.status, 400) << reply.raw;
-  EXPECT_EQ(reply.body.value("error_code", ""), "INVALID_PARAMETER_VALUE");
-  EXPECT_THAT(reply.body.value("message", ""), HasSubstr("metrics.rmse <"));
-  Reply experiments = Get(Api("experiments/search"), {{"filter", "name = = 'x'"}});
-  EXPECT_EQ(experiments.status, 400) << experiments.raw;
-  EXPECT_EQ(experiments.body.value("error_code", ""), "INVALID_PARAMETER_VALUE");
+  ExpectError(Post(Api("runs/search"), {{"experiment_ids", {"0"}}, {"filter", "metrics.rmse <"}}),
+              400,
+              InvalidParameter("Invalid filter 'metrics.rmse <': expected a number for metric "
+                               "'rmse' after '<', found end of input at position 15"));
+  ExpectError(Get(Api("experiments/search"), {{"filter", "name = = 'x'"}}), 400,
+              InvalidParameter("Invalid filter 'name = = 'x'': expected a quoted string for "
+                               "attribute 'name' after '=', found '=' at position 8"));
+  ExpectError(Post(Api("runs/search"),
+                   {{"experiment_ids", {"0"}}, {"order_by", {"metrics.rmse SIDEWAYS"}}}),
+              400,
+              InvalidParameter("Invalid order_by clause 'metrics.rmse SIDEWAYS': expected ASC, "
+                               "DESC or end of clause after 'metrics.rmse', found 'SIDEWAYS' at "
+                               "position 14"));
   ExpectServing();
 }
 
@@ -946,14 +969,16 @@ TEST_P(RestApiEndpoints, StoreErrorsKeepTheirCodes) {
   ExpectError(Get(Api("experiments/get-by-name"), {{"experiment_name", "nope"}}), 404,
               ErrorBody("RESOURCE_DOES_NOT_EXIST", "Could not find experiment with name 'nope'"));
   Ok(Api("experiments/create"), {{"name", "dup"}});
-  Reply dup = Post(Api("experiments/create"), {{"name", "dup"}});
-  EXPECT_EQ(dup.status, 400);
-  EXPECT_EQ(dup.body.value("error_code", ""), "RESOURCE_ALREADY_EXISTS");
+  ExpectError(Post(Api("experiments/create"), {{"name", "dup"}}), 400,
+              ErrorBody("RESOURCE_ALREADY_EXISTS", "Experiment(name=dup) already exists."));
   std::string run_id = NewRun(GetParam());
   Ok(Api("runs/log-parameter"), {{"run_id", run_id}, {"key", "lr"}, {"value", "0.1"}});
-  Reply changed = Post(Api("runs/log-parameter"), {{"run_id", run_id}, {"key", "lr"}, {"value", "0.2"}});
-  EXPECT_EQ(changed.status, 400);
-  EXPECT_THAT(changed.body.value("message", ""), HasSubstr("Changing param values is not allowed"));
+  ExpectError(Post(Api("runs/log-parameter"), {{"run_id", run_id}, {"key", "lr"}, {"value", "0.2"}}),
+              400,
+              InvalidParameter(fmt::format(
+                  "Changing param values is not allowed. Param with key='lr' was already logged "
+                  "with value='0.1' for run ID='{}'. Attempted logging new value '0.2'.",
+                  run_id)));
   ExpectServing();
 }
 
@@ -967,10 +992,10 @@ TEST_F(RestApi, OversizeLogBatchIsRefused) {
   }
   json body = {{"run_id", run_id}, {"params", params}, {"tags", tags}};
   ASSERT_GT(body.dump().size(), size_t{1} << 20);
-  Reply reply = Post("/api/2.0/mlflow/runs/log-batch", body);
-  EXPECT_EQ(reply.status, 400) << reply.raw.substr(0, 300);
-  EXPECT_EQ(reply.body.value("error_code", ""), "INVALID_PARAMETER_VALUE");
-  EXPECT_THAT(reply.body.value("message", ""), HasSubstr("1048576"));
+  ExpectError(Post("/api/2.0/mlflow/runs/log-batch", body), 400,
+              InvalidParameter(fmt::format("Request body of {} bytes exceeds the limit of 1048576 "
+                                           "bytes",
+                                           body.dump().size())));
   EXPECT_FALSE(GetOk("/api/2.0/mlflow/runs/get", {{"run_id", run_id}})["run"]["data"].contains("params"));
   ExpectServing();
 }
