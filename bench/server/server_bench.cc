@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "common/http_client.h"
@@ -203,13 +204,22 @@ int main(int argc, char** argv) {
   // 2. log-batch of 1000 metrics, 2 connections.
   {
     std::vector<std::string> runs = {NewRun(setup, exp), NewRun(setup, exp)};
+    // The body is written with fmt, as a load generator should: the client shares the 2 cores.
     auto [rate, lat] = Drive(server.url, 2, seconds, [&](auto& client, int t, int64_t i) {
-      json metrics = json::array();
+      std::string body = fmt::format("{{\"run_id\":\"{}\",\"metrics\":[", runs[t]);
       for (int k = 0; k < 1000; ++k) {
-        metrics.push_back({{"key", "m" + std::to_string(k % 10)}, {"value", 0.001 * k},
-                           {"timestamp", 1700000000000 + i}, {"step", i * 100 + k / 10}});
+        fmt::format_to(std::back_inserter(body),
+                       "{}{{\"key\":\"m{}\",\"value\":{},\"timestamp\":{},\"step\":{}}}",
+                       k ? "," : "", k % 10, 0.001 * k, 1700000000000 + i, i * 100 + k / 10);
       }
-      Post(client, "runs/log-batch", {{"run_id", runs[t]}, {"metrics", metrics}});
+      body += "]}";
+      auto result = client.Send("POST", "/api/2.0/mlflow/runs/log-batch", body,
+                                "application/json", false);
+      if (result.status != 200) {
+        std::fprintf(stderr, "server_bench: log-batch answered %d: %s\n", result.status,
+                     result.body.c_str());
+        std::exit(1);
+      }
     });
     PrintRow("log-batch of 1000 metrics (metrics/s)", Fmt("%.0f", rate * 1000), ">= 300,000",
              "5,000-9,000", rate * 1000 / 9000);

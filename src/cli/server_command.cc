@@ -1,5 +1,7 @@
 #include "cli/server_command.h"
 
+#include <malloc.h>
+
 #include <pthread.h>
 #include <signal.h>
 
@@ -70,6 +72,11 @@ void AddServerOptions(CLI::App& command, server::TrackingServerOptions* options)
 
 // Serves until SIGINT or SIGTERM, then stops: requests in flight finish, the port is released.
 void Serve(const server::TrackingServerOptions& options, const char* command_name) {
+  // Responses of megabytes (metric histories) are allocated and freed on every request; glibc
+  // would hand each such block back to the kernel and fault it in again next time, which cost
+  // more than building the response. Keep blocks up to 64 MiB in the heap for reuse.
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
   BlockedStopSignals blocked;  // before the server starts its threads, which inherit the mask
   server::TrackingServer server(options);
   server.Start();

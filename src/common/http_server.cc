@@ -389,7 +389,9 @@ void ToHttplib(Response& response, bool must_close, httplib::Response& out) {
                                  : response.content_type;
   if (!response.stream || (response.stream_length && *response.stream_length == 0)) {
     if (!response.body.empty() || !content_type.empty()) {
-      out.set_content(response.body, content_type);
+      // What set_content does, without copying a body that may be megabytes.
+      out.body = std::move(response.body);
+      out.set_header("Content-Type", content_type);
     }
     return;
   }

@@ -199,6 +199,50 @@ json ToJson(const Metric& metric) {
           {"step", metric.step}};
 }
 
+namespace {
+
+// A double as nlohmann::json dumps it: the shortest round-trip form, with ".0" on integral
+// values; NaN and infinities as protobuf's JSON strings.
+void AppendDouble(std::string& out, double value) {
+  if (std::isnan(value)) {
+    out += "\"NaN\"";
+  } else if (std::isinf(value)) {
+    out += value > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+  } else {
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+    std::string_view text(buf, static_cast<size_t>(end - buf));
+    out += text;
+    if (text.find_first_of(".e") == std::string_view::npos) out += ".0";
+  }
+}
+
+}  // namespace
+
+void AppendMetricsJson(std::string& out, const std::vector<Metric>& metrics) {
+  out += '[';
+  std::string_view last_key;
+  std::string escaped_key;  // histories repeat one key: escape it once
+  for (size_t i = 0; i < metrics.size(); ++i) {
+    const Metric& m = metrics[i];
+    if (i == 0 || m.key != last_key) {
+      escaped_key = json(m.key).dump(-1, ' ', false, json::error_handler_t::replace);
+      last_key = m.key;
+    }
+    if (i) out += ',';
+    out += "{\"key\":";
+    out += escaped_key;
+    out += ",\"step\":";
+    out += std::to_string(m.step);
+    out += ",\"timestamp\":";
+    out += std::to_string(m.timestamp);
+    out += ",\"value\":";
+    AppendDouble(out, m.value);
+    out += '}';
+  }
+  out += ']';
+}
+
 json ToJson(const Experiment& experiment) {
   json j = {{"experiment_id", experiment.experiment_id},
             {"name", experiment.name},

@@ -45,6 +45,11 @@ nlohmann::json ToJson(const Param& param);
 nlohmann::json ToJson(const Tag& tag);
 nlohmann::json ToJson(const FileInfo& file);
 
+// Appends `[{...}, ...]`, the metrics as ToJson(Metric) would write them, straight into `out`:
+// metric histories are the largest responses (25,000 points a page), and building a json object
+// per point costs ten times the database read.
+void AppendMetricsJson(std::string& out, const std::vector<Metric>& metrics);
+
 // One of Experiment, RunInfo, RunData, Run, Metric, Param, Tag, FileInfo.
 template <class T>
 T FromJson(const nlohmann::json& json, std::string_view field = {});

@@ -596,7 +596,7 @@ Page<Metric> SqliteTrackingStore::GetMetricHistory(const std::string& run_id,
         "ORDER BY m.step, m.timestamp LIMIT ? OFFSET ?");
     stmt.Bind(1, row.id).Bind(2, std::string_view(key));
     stmt.Bind(3, int64_t{max_results} + 1).Bind(4, offset);
-    page.items.reserve(std::min(max_results, 4096));
+    page.items.reserve(static_cast<size_t>(max_results));  // bounded by kMaxHistoryPerPage
     while (stmt.Step()) {
       if (static_cast<int>(page.items.size()) == max_results) {
         page.next_page_token = EncodePageToken(offset + max_results);

@@ -238,13 +238,21 @@ void GetMetricHistory(const Store& store, const http::Request& request,
                             *max_results, kMaxHistoryPerPage));
   }
   Page<Metric> page = store->GetMetricHistory(run_id, key, max_results.value_or(0), page_token);
-  json body = json::object();
+  // Written directly (AppendMetricsJson), with the fields in the order json objects dump them.
+  std::string body = "{";
   if (!page.items.empty()) {
-    json& metrics = body["metrics"] = json::array();
-    for (const auto& metric : page.items) metrics.push_back(ToJson(metric));
+    body += "\"metrics\":";
+    body.reserve(page.items.size() * 96 + 64);  // a point is about 80 bytes
+    AppendMetricsJson(body, page.items);
   }
-  if (!page.next_page_token.empty()) body["next_page_token"] = page.next_page_token;
-  SetJson(response, body);
+  if (!page.next_page_token.empty()) {
+    if (!page.items.empty()) body += ',';
+    body += "\"next_page_token\":" + json(page.next_page_token).dump();
+  }
+  body += '}';
+  response.status = 200;
+  response.content_type = "application/json";
+  response.body = std::move(body);
 }
 
 // The whole history of one metric of one run with steps in [start, end] (all steps when

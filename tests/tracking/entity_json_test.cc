@@ -279,4 +279,23 @@ TEST(EntityJson, MalformedEntitiesAtTheTopAndUnderAGivenField) {
 }
 
 }  // namespace
+TEST(EntityJson, AppendMetricsJsonWritesWhatToJsonWrites) {
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<Metric> metrics = {{"loss", 1.0, 1700000000000, 0},
+                                 {"loss", 0.1, 1, -5},
+                                 {"loss", 1e-300, 2, 1},
+                                 {"loss", std::nan(""), 3, 2},
+                                 {"loss", inf, 4, 3},
+                                 {"acc\"quoted\u00e9", -inf, 5, 4},
+                                 {"acc", -2.5e17, 6, 5}};
+  std::string out;
+  AppendMetricsJson(out, metrics);
+  nlohmann::json expected = nlohmann::json::array();
+  for (const auto& m : metrics) expected.push_back(ToJson(m));
+  EXPECT_EQ(out, expected.dump());
+  std::string empty;
+  AppendMetricsJson(empty, {});
+  EXPECT_EQ(empty, "[]");
+}
+
 }  // namespace mltrack::tracking
