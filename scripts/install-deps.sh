@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake make pkg-config git
   libsqlite3-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
-  libcpp-httplib-dev
+  libcpp-httplib-dev libyaml-cpp-dev libarchive-dev
   libgtest-dev libgmock-dev libbenchmark-dev wrk
 )
 

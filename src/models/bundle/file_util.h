@@ -1,0 +1,19 @@
+// File helpers shared by the bundle code (internal to mltrack_models).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace mltrack::models {
+
+// Writes `bytes` to `path` through a temporary file in the same folder, fsynced and renamed into
+// place: `path` is its old self or the complete new content, never a prefix. Throws
+// Error(kIoError) naming the file; no temporary file is left behind on failure.
+void WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes);
+
+// The whole file. Throws Error(kResourceDoesNotExist) "No such file: '<path>'" when it does not
+// exist, Error(kIoError) when it cannot be read.
+std::string ReadWholeFile(const std::filesystem::path& path);
+
+}  // namespace mltrack::models
