@@ -61,6 +61,22 @@ TEST(Mlmodel, WritesMlflowFieldsInSortedOrder) {
             "utc_time_created: '2026-11-22 05:21:19.123456'\n");
 }
 
+TEST(Mlmodel, QuotesStringsThatWouldReadAsOtherTypes) {
+  ModelMeta meta = SampleMeta();
+  meta.flavors = {{"f", {{"a", "yes"}, {"b", "123"}, {"c", "a: b"}, {"d", "two\nlines"},
+                         {"e", json::object()}, {"g", json::array()}, {"h", 2.0}}}};
+  std::string yaml = MlmodelToYaml(meta);
+  EXPECT_THAT(yaml, HasSubstr("flavors:\n"
+                              "  f:\n"
+                              "    a: 'yes'\n"
+                              "    b: '123'\n"
+                              "    c: 'a: b'\n"
+                              "    d: \"two\\nlines\"\n"
+                              "    e: {}\n"
+                              "    g: []\n"
+                              "    h: 2.0\n"));
+}
+
 TEST(Mlmodel, SaveLoadSaveIsByteIdentical) {
   TempDir dir;
   ModelMeta meta = SampleMeta();

@@ -270,6 +270,7 @@ std::string FormatDouble(double v) {
 void EmitJson(YAML::Emitter& out, const json& value) {
   switch (value.type()) {
     case json::value_t::object:
+      if (value.empty()) out << YAML::Flow;  // "key: {}" on one line, as PyYAML writes it
       out << YAML::BeginMap;
       for (const auto& [key, item] : value.items()) {
         out << YAML::Key;
@@ -280,6 +281,7 @@ void EmitJson(YAML::Emitter& out, const json& value) {
       out << YAML::EndMap;
       break;
     case json::value_t::array:
+      if (value.empty()) out << YAML::Flow;
       out << YAML::BeginSeq;
       for (const auto& item : value) EmitJson(out, item);
       out << YAML::EndSeq;
