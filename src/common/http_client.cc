@@ -10,11 +10,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
-#include <random>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -22,6 +21,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include "common/atomic_file.h"
 #include "mltrack/error.h"
 
 namespace mltrack::http {
@@ -246,108 +246,6 @@ bool IsTransient(httplib::Error error) {
   }
 }
 
-// A file descriptor closed on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { Reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  void Reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-  int Release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
-
-// The temporary file a download goes to beside its destination; removed unless committed.
-class TempFile {
- public:
-  explicit TempFile(fs::path dest) : dest_(std::move(dest)) {}
-  ~TempFile() {
-    if (fd_.get() >= 0 || !path_.empty()) {
-      fd_.Reset();
-      if (!path_.empty()) ::unlink(path_.c_str());
-    }
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
-  // Creates the file (and missing parent folders); false with error() set on failure.
-  bool Open() {
-    fs::path parent = dest_.parent_path();
-    std::error_code ec;
-    if (!parent.empty()) fs::create_directories(parent, ec);
-    if (ec)
-      return Fail(fmt::format("cannot create folder '{}': {}", parent.string(), ec.message()));
-    static std::atomic<uint64_t> counter{0};
-    thread_local std::mt19937_64 random{std::random_device{}()};
-    for (int tries = 0; tries < 100; ++tries) {
-      fs::path candidate = parent / fmt::format(".{}.tmp-{:x}{:x}", dest_.filename().string(),
-                                                random() & 0xffffff, counter.fetch_add(1));
-      // 0666 & ~umask, as any new file: mkstemp's 0600 would stick to the renamed file.
-      int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-      if (fd >= 0) {
-        fd_.Reset(fd);
-        path_ = candidate;
-        return true;
-      }
-      if (errno != EEXIST) {
-        return Fail(
-            fmt::format("cannot create '{}': {}", candidate.string(), std::strerror(errno)));
-      }
-    }
-    return Fail(fmt::format("cannot create a temporary file beside '{}'", dest_.string()));
-  }
-
-  bool Write(const char* data, size_t size) {
-    while (size > 0) {
-      ssize_t n = ::write(fd_.get(), data, size);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Fail(fmt::format("cannot write '{}': {}", path_.string(), std::strerror(errno)));
-      }
-      data += n;
-      size -= static_cast<size_t>(n);
-    }
-    return true;
-  }
-
-  // Closes the file and renames it to the destination; throws Error(kIoError) on failure.
-  void Commit() {
-    int fd = fd_.Release();
-    if (fd >= 0 && ::close(fd) != 0) {
-      throw Error(ErrorCode::kIoError,
-                  fmt::format("cannot write '{}': {}", path_.string(), std::strerror(errno)));
-    }
-    std::error_code ec;
-    fs::rename(path_, dest_, ec);
-    if (ec) {
-      throw Error(ErrorCode::kIoError, fmt::format("cannot rename '{}' to '{}': {}", path_.string(),
-                                                   dest_.string(), ec.message()));
-    }
-    path_.clear();
-  }
-
-  bool is_open() const { return fd_.get() >= 0; }
-  const std::string& error() const { return error_; }
-
- private:
-  bool Fail(std::string message) {
-    error_ = std::move(message);
-    return false;
-  }
-
-  fs::path dest_;
-  fs::path path_;
-  Fd fd_;
-  std::string error_;
-};
-
 }  // namespace
 
 struct Client::Impl {
@@ -503,24 +401,49 @@ Result Client::PutFile(const std::string& path, const fs::path& file,
 Result Client::GetToFile(const std::string& path_and_query, const fs::path& dest) {
   std::string target = impl_->Target(path_and_query);
   return impl_->Run(path_and_query, /*idempotent=*/true, [&](httplib::Client& connection) {
-    TempFile temp(dest);
+    // Created once the status is known to be 200; errors are kept for after the request, as
+    // httplib's callbacks must not throw.
+    std::optional<AtomicFileWriter> temp;
+    std::string file_error;
     int status = 0;
     std::string error_body;
     auto result = connection.Get(
         target, impl_->headers,
         [&](const httplib::Response& response) {
           status = response.status;
-          return status != 200 || temp.Open();
+          if (status != 200) return true;
+          fs::path parent = dest.parent_path();
+          std::error_code ec;
+          if (!parent.empty()) fs::create_directories(parent, ec);
+          if (ec) {
+            file_error =
+                fmt::format("cannot create folder '{}': {}", parent.string(), ec.message());
+            return false;
+          }
+          try {
+            temp.emplace(dest, fmt::format("cannot write '{}'", dest.string()), std::nullopt);
+          } catch (const Error& e) {
+            file_error = e.what();
+            return false;
+          }
+          return true;
         },
         [&](const char* data, size_t size) {
-          if (status == 200) return temp.Write(data, size);
+          if (status == 200) {
+            int err = temp->TryWrite(data, size);
+            if (err != 0) {
+              file_error = fmt::format("cannot write '{}': {}", temp->temp_path().string(),
+                                       std::strerror(err));
+            }
+            return err == 0;
+          }
           size_t room = kMaxErrorBodyBytes - std::min(kMaxErrorBodyBytes, error_body.size());
           error_body.append(data, std::min(size, room));
           return true;
         });
-    if (!temp.error().empty()) throw Error(ErrorCode::kIoError, temp.error());
+    if (!file_error.empty()) throw Error(ErrorCode::kIoError, file_error);
     if (result) {
-      if (status == 200) temp.Commit();
+      if (status == 200) temp->Commit();
       result->body = std::move(error_body);
     }
     return result;

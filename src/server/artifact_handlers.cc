@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.h"
 #include "common/safe_path.h"
 #include "mltrack/error.h"
 #include "tracking/artifact_repository.h"
@@ -32,29 +33,7 @@ using nlohmann::json;
 
 constexpr std::array<std::string_view, 2> kApiRoots = {"/api/2.0/mlflow-artifacts/artifacts",
                                                        "/ajax-api/2.0/mlflow-artifacts/artifacts"};
-// Uploads in flight are written to files with this prefix (the one LocalArtifactRepository
-// uses, so its listings skip them too) and renamed into place when complete.
-constexpr std::string_view kTempPrefix = ".mlt-tmp-";
 constexpr size_t kChunkBytes = 1 << 20;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int Close() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
 
 void SetJson(http::Response& response, const json& body) {
   response.status = 200;
@@ -74,9 +53,10 @@ std::string ArtifactPath(const http::Request& request, std::string_view root) {
   return relative;
 }
 
+// Uploads in flight are AtomicFileWriter's temporary files, which LocalArtifactRepository's
+// listings skip too: they are not artifacts (yet).
 bool IsTempName(std::string_view relative) {
-  std::string_view name = relative.substr(relative.rfind('/') + 1);
-  return name.starts_with(kTempPrefix);
+  return IsTempFileName(relative.substr(relative.rfind('/') + 1));
 }
 
 [[noreturn]] void ThrowNoArtifact(std::string_view relative) {
@@ -156,22 +136,20 @@ void Download(const ArtifactProxyOptions& options, std::string_view root,
 
 // --- upload -------------------------------------------------------------------------------------
 
-// Undoes a failed upload: removes its temporary file and the folders it created (innermost
-// first; a folder that meanwhile got other content stays).
+// Undoes a failed upload: removes the folders it created (innermost first; a folder that
+// meanwhile got other content stays). Its temporary file is the AtomicFileWriter's to remove,
+// which must therefore be destroyed first.
 class UploadCleanup {
  public:
   ~UploadCleanup() {
     if (committed_) return;
-    if (!temp_.empty()) ::unlink(temp_.c_str());
     for (auto it = created_.rbegin(); it != created_.rend(); ++it) ::rmdir(it->c_str());
   }
   void AddFolder(fs::path folder) { created_.push_back(std::move(folder)); }
-  void SetTemp(std::string temp) { temp_ = std::move(temp); }
   void Commit() { committed_ = true; }
 
  private:
   std::vector<fs::path> created_;
-  std::string temp_;
   bool committed_ = false;
 };
 
@@ -206,7 +184,7 @@ void Upload(const ArtifactProxyOptions& options, std::string_view root,
   if (IsTempName(relative)) {
     throw Error(ErrorCode::kInvalidParameterValue,
                 fmt::format("Invalid artifact path '{}': names starting with '{}' are reserved",
-                            relative, kTempPrefix));
+                            relative, kTempFilePrefix));
   }
   fs::path target = ResolveUnder(options.destination, relative);
   auto too_large = [&](http::Response& out) {
@@ -234,13 +212,8 @@ void Upload(const ArtifactProxyOptions& options, std::string_view root,
   std::string_view folder =
       slash == std::string::npos ? std::string_view() : std::string_view(relative).substr(0, slash);
   MakeFolders(options.destination, folder, cleanup);
-  std::string temp = (target.parent_path() / fmt::format("{}XXXXXX", kTempPrefix)).string();
-  Fd out(::mkostemp(temp.data(), O_CLOEXEC));
-  if (out.get() < 0) {
-    throw Error(ErrorCode::kIoError, fmt::format("Cannot write artifact '{}': {}", relative,
-                                                 std::strerror(errno)));
-  }
-  cleanup.SetTemp(temp);
+  // Declared after `cleanup`: a failed upload's temporary file goes before its folders.
+  AtomicFileWriter out(target, fmt::format("Cannot write artifact '{}'", relative), 0644);
 
   uint64_t received = 0;
   bool over_limit = false;
@@ -251,16 +224,8 @@ void Upload(const ArtifactProxyOptions& options, std::string_view root,
       over_limit = true;
       return false;
     }
-    for (size_t done = 0; done < size;) {
-      ssize_t put = ::write(out.get(), data + done, size - done);
-      if (put < 0 && errno == EINTR) continue;
-      if (put < 0) {
-        write_errno = errno;
-        return false;
-      }
-      done += static_cast<size_t>(put);
-    }
-    return true;
+    write_errno = out.TryWrite(data, size);
+    return write_errno == 0;
   });
   if (over_limit) {
     too_large(response);
@@ -278,21 +243,10 @@ void Upload(const ArtifactProxyOptions& options, std::string_view root,
                             "of its body",
                             relative, received));
   }
-  auto fail = [&](std::string_view doing) {
-    throw Error(ErrorCode::kIoError, fmt::format("Cannot write artifact '{}': {} failed: {}",
-                                                 relative, doing, std::strerror(errno)));
-  };
-  if (::fchmod(out.get(), 0644) != 0) fail("chmod");
-  if (::fsync(out.get()) != 0) fail("fsync");
-  if (out.Close() != 0) fail("close");
-  if (::rename(temp.c_str(), target.c_str()) != 0) fail("rename");
+  out.Commit();
   cleanup.Commit();
   // The rename is durable once the folder that holds the new name is synced.
-  if (int dir = ::open(target.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
+  SyncFolder(target.parent_path());
   SetJson(response, json::object());
 }
 

@@ -7,10 +7,9 @@
 
 #include <fmt/format.h>
 
-#include "common/tracking_uri.h"
 #include "mltrack/error.h"
 #include "server/artifact_handlers.h"
-#include "tracking/sqlite_tracking_store.h"
+#include "tracking/store_factory.h"
 #include "tracking/tracking_handlers.h"
 
 namespace mltrack::server {
@@ -21,26 +20,6 @@ namespace fs = std::filesystem;
 // New experiments get `mlflow-artifacts:/<id>` and runs `mlflow-artifacts:/<exp>/<run>/artifacts`
 // (MLflow's DEFAULT_ARTIFACTS_URI): clients reach them through this server's artifact proxy.
 constexpr const char* kProxiedArtifactRoot = "mlflow-artifacts:/";
-
-// The server's store: a SQLite database (the only backend a server can own), opened with the
-// proxied artifact root rather than OpenTrackingStore's local folder.
-std::shared_ptr<tracking::TrackingStore> OpenBackendStore(const std::string& backend_store_uri) {
-  TrackingUri uri = ParseTrackingUri(backend_store_uri);
-  if (uri.scheme != TrackingUri::Scheme::kSqlite) {
-    throw Error(ErrorCode::kInvalidParameterValue,
-                fmt::format("Invalid backend store URI '{}': the tracking server stores runs in "
-                            "SQLite; use sqlite:///<path>",
-                            backend_store_uri));
-  }
-  fs::path db_path = fs::absolute(uri.sqlite_path).lexically_normal();
-  std::error_code ec;
-  if (!fs::is_directory(db_path.parent_path(), ec)) {
-    throw Error(ErrorCode::kIoError,
-                fmt::format("cannot open database '{}': folder '{}' does not exist",
-                            db_path.string(), db_path.parent_path().string()));
-  }
-  return std::make_shared<tracking::SqliteTrackingStore>(db_path.string(), kProxiedArtifactRoot);
-}
 
 std::string HostForUrl(const std::string& host) {
   return host.find(':') != std::string::npos ? fmt::format("[{}]", host) : host;
@@ -71,7 +50,10 @@ TrackingServer::TrackingServer(TrackingServerOptions options) : impl_(std::make_
   Impl& impl = *impl_;
   impl.options = std::move(options);
   // The store first: a wrong URI is reported before anything is created on disk.
-  impl.store = OpenBackendStore(impl.options.backend_store_uri);
+  // A SQLite database (the only backend a server can own), opened with the proxied artifact root
+  // rather than OpenTrackingStore's local folder.
+  impl.store =
+      tracking::OpenSqliteTrackingStore(impl.options.backend_store_uri, kProxiedArtifactRoot);
   impl.artifacts_destination =
       fs::absolute(impl.options.artifacts_destination).lexically_normal();
   std::error_code ec;

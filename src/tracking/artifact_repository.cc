@@ -13,9 +13,11 @@
 
 #include <fmt/format.h>
 
+#include "common/atomic_file.h"
 #include "common/safe_path.h"
 #include "common/tracking_uri.h"
 #include "mltrack/error.h"
+#include "tracking/artifact_util.h"
 #include "tracking/http_artifact_repository.h"
 
 namespace mltrack::tracking {
@@ -23,37 +25,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Temporary files are created next to their destination with this prefix and renamed into place.
-// Readers of a repository (List, Download) skip them: they are a concurrent writer's work.
-constexpr std::string_view kTempPrefix = ".mlt-tmp-";
-
-bool IsTempName(const fs::path& name) { return name.native().starts_with(kTempPrefix); }
-
 std::string Join(std::string_view dir, std::string_view name) {
   if (dir.empty()) return std::string(name);
   if (name.empty()) return std::string(dir);
   return fmt::format("{}/{}", dir, name);
 }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  // Closes now, reporting close's own failure (the last chance to see a delayed write error).
-  int Close() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
 
 [[noreturn]] void ThrowNoSuchFile(const fs::path& path) {
   throw Error(ErrorCode::kInvalidParameterValue,
@@ -76,40 +52,20 @@ void AtomicCopyFile(const fs::path& source, const fs::path& dest, std::string_vi
                 fmt::format("Cannot read '{}': {}", source.string(), std::strerror(errno)));
   }
 
-  std::string temp = (dest.parent_path() / fmt::format("{}XXXXXX", kTempPrefix)).string();
-  Fd out(::mkostemp(temp.data(), O_CLOEXEC));
-  auto fail = [&](std::string_view doing) {
-    int err = errno;
-    ::unlink(temp.c_str());
-    throw Error(ErrorCode::kIoError, fmt::format("Cannot write artifact '{}': {} failed: {}",
-                                                 display, doing, std::strerror(err)));
-  };
-  if (out.get() < 0) {
-    throw Error(ErrorCode::kIoError, fmt::format("Cannot write artifact '{}': {}", display,
-                                                 std::strerror(errno)));
-  }
+  AtomicFileWriter out(dest, fmt::format("Cannot write artifact '{}'", display),
+                       source_stat.st_mode & 07777);
   std::vector<char> buffer(1 << 18);
   for (;;) {
     ssize_t got = ::read(in.get(), buffer.data(), buffer.size());
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) {
-      int err = errno;
-      ::unlink(temp.c_str());
       throw Error(ErrorCode::kIoError, fmt::format("Cannot read '{}': {}", source.string(),
-                                                   std::strerror(err)));
+                                                   std::strerror(errno)));
     }
     if (got == 0) break;
-    for (ssize_t done = 0; done < got;) {
-      ssize_t put = ::write(out.get(), buffer.data() + done, static_cast<size_t>(got - done));
-      if (put < 0 && errno == EINTR) continue;
-      if (put < 0) fail("write");
-      done += put;
-    }
+    out.Write(buffer.data(), static_cast<size_t>(got));
   }
-  if (::fchmod(out.get(), source_stat.st_mode & 07777) != 0) fail("chmod");
-  if (::fsync(out.get()) != 0) fail("fsync");
-  if (out.Close() != 0) fail("close");
-  if (::rename(temp.c_str(), dest.c_str()) != 0) fail("rename");
+  out.Commit();
 }
 
 void MakeFolders(const fs::path& path, std::string_view display) {
@@ -151,7 +107,7 @@ struct TreeWalk {
     std::vector<fs::path> names;
     for (const auto& entry : fs::directory_iterator(dir)) {
       fs::path name = entry.path().filename();
-      if (skip_temp_files && IsTempName(name)) continue;
+      if (skip_temp_files && IsTempFileName(name.native())) continue;
       names.push_back(std::move(name));
     }
     std::sort(names.begin(), names.end());
@@ -204,16 +160,6 @@ void CheckFileTarget(const fs::path& path, std::string_view display) {
   if (fs::is_directory(fs::symlink_status(path, ec))) {
     throw Error(ErrorCode::kInvalidParameterValue,
                 fmt::format("Cannot write artifact '{}': a folder of that name exists", display));
-  }
-}
-
-// Runs `body`, turning a std::filesystem error that escaped the explicit checks into an Error.
-template <typename Body>
-auto Guarded(Body&& body) -> decltype(body()) {
-  try {
-    return body();
-  } catch (const fs::filesystem_error& e) {
-    throw Error(ErrorCode::kIoError, e.what());
   }
 }
 
@@ -300,7 +246,7 @@ std::vector<FileInfo> LocalArtifactRepository::List(std::string_view path) {
     if (!fs::is_directory(fs::status(dir, ec))) return children;
     for (const auto& entry : fs::directory_iterator(dir)) {
       fs::path name = entry.path().filename();
-      if (IsTempName(name)) continue;
+      if (IsTempFileName(name.native())) continue;
       std::string relative = Join(base, name.string());
       if (entry.is_symlink(ec)) {
         // A link that leads out of the root is not part of the repository: leave it out rather

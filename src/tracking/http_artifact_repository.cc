@@ -11,6 +11,7 @@
 #include "common/safe_path.h"
 #include "common/tracking_uri.h"
 #include "mltrack/error.h"
+#include "tracking/artifact_util.h"
 #include "tracking/entity_json.h"
 #include "tracking/rest_tracking_store.h"
 
@@ -175,16 +176,6 @@ void CheckFileTarget(const fs::path& path) {
     throw Error(
         ErrorCode::kInvalidParameterValue,
         fmt::format("Cannot write artifact '{}': a folder of that name exists", path.string()));
-  }
-}
-
-// Runs `body`, turning a std::filesystem error that escaped the explicit checks into an Error.
-template <typename Body>
-auto Guarded(Body&& body) -> decltype(body()) {
-  try {
-    return body();
-  } catch (const fs::filesystem_error& e) {
-    throw Error(ErrorCode::kIoError, e.what());
   }
 }
 
