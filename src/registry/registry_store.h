@@ -3,9 +3,15 @@
 // database file; a REST implementation talks to `mlt server` (or MLflow's server). One contract
 // suite runs against both.
 //
-// Errors, as MLflow: kResourceDoesNotExist for an unknown model, version or alias;
-// kResourceAlreadyExists for a taken name; kInvalidParameterValue for bad input (reserved alias
-// names `latest` and `v<digits>`, unknown stages, filters that do not parse).
+// Errors, as MLflow, with its messages: kResourceDoesNotExist for an unknown model
+// ("Registered Model with name=X not found") or version ("Model Version (name=X, version=N) not
+// found"); kResourceAlreadyExists for a taken name ("Registered Model (name=X) already exists.");
+// kInvalidParameterValue for bad input (reserved alias names `latest` and `v<digits>`, unknown
+// stages, versions that are not integers, filters that do not parse) and, as MLflow answers, for
+// an unknown alias ("Registered model alias A not found.").
+//
+// A deleted version's number is never reused (MLflow keeps a hidden row for it), so version
+// numbers are unique for the life of the model, and dense until a version is deleted.
 #pragma once
 
 #include <cstdint>
@@ -94,7 +100,7 @@ class RegistryStore {
   virtual void DeleteRegisteredModelTag(const std::string& name, const std::string& key) = 0;
 
   // The next version number of the model (dense and unique even under concurrent creates),
-  // status READY, stage None.
+  // status READY, stage None. Touches the model's last_updated_timestamp.
   virtual ModelVersion CreateModelVersion(const ModelVersionCreate& create) = 0;
   virtual ModelVersion UpdateModelVersion(const std::string& name, const std::string& version,
                                           const std::string& description) = 0;
@@ -114,7 +120,8 @@ class RegistryStore {
   virtual void DeleteModelVersionTag(const std::string& name, const std::string& version,
                                      const std::string& key) = 0;
 
-  // Points `alias` at `version` (moving it if it pointed elsewhere).
+  // Points `alias` at `version` (moving it if it pointed elsewhere). Deleting a version removes
+  // the aliases that point at it; deleting an absent alias or tag is not an error (MLflow).
   virtual void SetRegisteredModelAlias(const std::string& name, const std::string& alias,
                                        const std::string& version) = 0;
   virtual void DeleteRegisteredModelAlias(const std::string& name, const std::string& alias) = 0;

@@ -83,6 +83,59 @@ CREATE TABLE latest_metrics (
   PRIMARY KEY (run_id, key_id)
 ) WITHOUT ROWID;
 )sql",
+    // 2: the model registry (see src/registry/sqlite_registry_store.h). Renaming a model
+    // cascades through the foreign keys to its versions, their tags and its aliases; deleting
+    // it removes them all. A deleted version stays as a 'Deleted_Internal' row, as in MLflow, so
+    // that its number is never handed out again.
+    R"sql(
+CREATE TABLE registered_models (
+  name              TEXT    NOT NULL PRIMARY KEY,
+  creation_time     INTEGER NOT NULL,
+  last_updated_time INTEGER NOT NULL,
+  description       TEXT    NOT NULL DEFAULT '',
+  user_id           TEXT    NOT NULL DEFAULT ''
+);
+CREATE TABLE model_versions (
+  name              TEXT    NOT NULL
+                    REFERENCES registered_models(name) ON UPDATE CASCADE ON DELETE CASCADE,
+  version           INTEGER NOT NULL,
+  creation_time     INTEGER NOT NULL,
+  last_updated_time INTEGER NOT NULL,
+  description       TEXT    NOT NULL DEFAULT '',
+  user_id           TEXT    NOT NULL DEFAULT '',
+  current_stage     TEXT    NOT NULL,
+  source            TEXT    NOT NULL,
+  run_id            TEXT    NOT NULL DEFAULT '',
+  run_link          TEXT    NOT NULL DEFAULT '',
+  status            TEXT    NOT NULL,
+  status_message    TEXT    NOT NULL DEFAULT '',
+  PRIMARY KEY (name, version)
+);
+CREATE INDEX model_versions_run_id ON model_versions(run_id);
+CREATE TABLE registered_model_tags (
+  name  TEXT NOT NULL
+        REFERENCES registered_models(name) ON UPDATE CASCADE ON DELETE CASCADE,
+  key   TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (name, key)
+) WITHOUT ROWID;
+CREATE TABLE model_version_tags (
+  name    TEXT    NOT NULL,
+  version INTEGER NOT NULL,
+  key     TEXT    NOT NULL,
+  value   TEXT    NOT NULL,
+  PRIMARY KEY (name, version, key),
+  FOREIGN KEY (name, version) REFERENCES model_versions(name, version)
+    ON UPDATE CASCADE ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE TABLE registered_model_aliases (
+  name    TEXT    NOT NULL
+          REFERENCES registered_models(name) ON UPDATE CASCADE ON DELETE CASCADE,
+  alias   TEXT    NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (name, alias)
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

@@ -11,6 +11,9 @@
 //   metric_keys(id INTEGER PK, key UNIQUE)        -- interned metric names
 //   metrics(run_id, key_id, step, timestamp, value, is_nan)  -- append-only history
 //   latest_metrics(run_id, key_id, step, timestamp, value)   -- one row per (run, key)
+// Migration 2 adds the model registry: registered_models, model_versions,
+// registered_model_tags, model_version_tags, registered_model_aliases (see
+// src/registry/sqlite_registry_store.h).
 // Metric values: SQLite cannot store NaN. In latest_metrics NaN is a NULL value; in metrics, whose
 // key columns cannot be NULL, it is value 0 with is_nan 1. +-Inf are stored as REAL.
 // Invariant: latest_metrics holds the (step, timestamp, value)-greatest row of metrics per
@@ -24,7 +27,7 @@ class Database;
 namespace mltrack::tracking {
 
 // The schema version this build writes. A database with a newer version is refused.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Brings the database up to kSchemaVersion, applying each missing migration in its own
 // transaction, and creates the Default experiment (id 0) with `default_artifact_location`.

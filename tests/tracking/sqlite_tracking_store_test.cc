@@ -53,7 +53,8 @@ TEST(SqliteTrackingStore, RefusesADatabaseFromANewerVersion) {
     db.Exec("INSERT INTO schema_version(version) VALUES (99)");
   }
   EXPECT_ERROR(MakeStore(dir), ErrorCode::kInvalidState,
-               HasSubstr("has schema version 99, newer than the 1 this mlt understands"));
+               HasSubstr("has schema version 99, newer than the " +
+                         std::to_string(kSchemaVersion) + " this mlt understands"));
 }
 
 TEST(SqliteTrackingStore, InternsMetricKeys) {
