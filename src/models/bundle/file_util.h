@@ -7,9 +7,9 @@
 
 namespace mltrack::models {
 
-// Writes `bytes` to `path` through a temporary file in the same folder, fsynced and renamed into
-// place: `path` is its old self or the complete new content, never a prefix. Throws
-// Error(kIoError) naming the file; no temporary file is left behind on failure.
+// Writes `bytes` to `path` with an AtomicFileWriter (common/atomic_file.h): `path` is its old self
+// or the complete new content, never a prefix. Throws Error(kIoError) "Cannot write '<path>': ...";
+// no temporary file is left behind on failure.
 void WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes);
 
 // The whole file. Throws Error(kResourceDoesNotExist) "No such file: '<path>'" when it does not
