@@ -8,7 +8,10 @@
 #include <fmt/format.h>
 
 #include "mltrack/error.h"
+#include "registry/registry_handlers.h"
+#include "registry/sqlite_registry_store.h"
 #include "server/artifact_handlers.h"
+#include "tracking/sqlite_tracking_store.h"
 #include "tracking/store_factory.h"
 #include "tracking/tracking_handlers.h"
 
@@ -31,6 +34,7 @@ struct TrackingServer::Impl {
   TrackingServerOptions options;
   fs::path artifacts_destination;
   std::shared_ptr<tracking::TrackingStore> store;
+  std::shared_ptr<registry::RegistryStore> registry;
   std::unique_ptr<http::Server> http;
 };
 
@@ -52,8 +56,12 @@ TrackingServer::TrackingServer(TrackingServerOptions options) : impl_(std::make_
   // The store first: a wrong URI is reported before anything is created on disk.
   // A SQLite database (the only backend a server can own), opened with the proxied artifact root
   // rather than OpenTrackingStore's local folder.
-  impl.store =
+  auto sqlite_store =
       tracking::OpenSqliteTrackingStore(impl.options.backend_store_uri, kProxiedArtifactRoot);
+  impl.store = sqlite_store;
+  // The model registry lives in the same database file (schema migration 2).
+  impl.registry = std::make_shared<registry::SqliteRegistryStore>(sqlite_store->db_path(),
+                                                                  kProxiedArtifactRoot);
   impl.artifacts_destination =
       fs::absolute(impl.options.artifacts_destination).lexically_normal();
   std::error_code ec;
@@ -76,6 +84,7 @@ TrackingServer::TrackingServer(TrackingServerOptions options) : impl_(std::make_
       *impl.http, impl.store,
       {.artifacts_destination = impl.artifacts_destination,
        .max_log_batch_bytes = impl.options.max_request_bytes});
+  registry::RegisterRegistryHandlers(*impl.http, impl.registry);
   RegisterArtifactHandlers(*impl.http, {.destination = impl.artifacts_destination,
                                         .max_upload_bytes = impl.options.max_artifact_bytes});
   // As MLflow's server: plain-text liveness and version probes.
