@@ -31,6 +31,29 @@
 namespace mltrack::http {
 namespace {
 
+// The decoded query parameters, every repeat kept: httplib's own parser drops a name=value pair
+// identical to an earlier one, but MLflow (Flask) keeps them, e.g. `order_by=x&order_by=x` is
+// refused as a duplicate ordering.
+std::multimap<std::string, std::string> QueryParams(const httplib::Request& raw) {
+  std::multimap<std::string, std::string> params;
+  size_t question = raw.target.find('?');
+  if (question == std::string::npos) return params;
+  std::string_view query(raw.target);
+  query.remove_prefix(question + 1);
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    std::string name(pair.substr(0, eq));
+    std::string value(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    params.emplace(httplib::detail::decode_url(name, true),
+                   httplib::detail::decode_url(value, true));
+  }
+  return params;
+}
+
 using Clock = std::chrono::steady_clock;
 
 // A body over a route's limit is still read and discarded up to this many bytes beyond the limit,
@@ -692,7 +715,7 @@ class Engine final : public httplib::Server {
     Request request;
     request.method = raw.method;
     request.path = exchange.path;
-    request.query = raw.params;
+    request.query = QueryParams(raw);
     request.headers = exchange.headers;
     request.remote_addr = raw.remote_addr;
     Response response;
