@@ -322,9 +322,12 @@ TEST(HttpServer, QueryKeepsRepeatedKeysDecodedAndHeadersAreLowerCased) {
   options.headers = {{"X-Custom-Thing", "Value 1"}};
   Client client(server.url(), options);
   std::string query = QueryString(
-      {{"experiment_ids", "1"}, {"experiment_ids", "2"}, {"filter", "params.model = 'a b'&x"}});
+      {{"experiment_ids", "1"}, {"experiment_ids", "2"}, {"filter", "params.model = 'a b'&x"},
+       {"order_by", "name"}, {"order_by", "name"}});
   ASSERT_EQ(client.Get("/q" + query + "&plus=a+b").status, 200);
   EXPECT_THAT(seen.QueryAll("experiment_ids"), ElementsAre("1", "2"));
+  // An identical repeat is kept too (MLflow refuses a duplicate order_by).
+  EXPECT_THAT(seen.QueryAll("order_by"), ElementsAre("name", "name"));
   EXPECT_EQ(seen.Query("experiment_ids"), "1");
   EXPECT_EQ(seen.Query("filter"), "params.model = 'a b'&x");
   EXPECT_EQ(seen.Query("plus"), "a b");

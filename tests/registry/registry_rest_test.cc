@@ -134,6 +134,10 @@ TEST_F(RegistryRest, CreateGetSearchAliasTransition) {
   Expect(Send("POST", "registered-models/get-latest-versions",
               json{{"name", "recs"}, {"stages", {"Production"}}}),
          200, {{"model_versions", {got.body["registered_model"]["latest_versions"][0]}}});
+  Expect(Get("registered-models/get-latest-versions", {{"name", "recs"}, {"stages", "Staging"}}),
+         200, json::object());
+  Expect(Get("registered-models/get-latest-versions", {{"name", "recs"}}), 200,
+         {{"model_versions", {got.body["registered_model"]["latest_versions"][0]}}});
   Reply searched = Get("model-versions/search", {{"filter", "name = 'recs'"}});
   ASSERT_EQ(searched.status, 200) << searched.body;
   ASSERT_EQ(searched.body["model_versions"].size(), 1u);
