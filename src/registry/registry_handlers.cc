@@ -2,7 +2,6 @@
 // asserts them.
 #include "registry/registry_handlers.h"
 
-#include <limits>
 #include <string>
 #include <utility>
 
@@ -10,6 +9,7 @@
 
 #include "mltrack/error.h"
 #include "registry/registry_json.h"
+#include "registry/registry_search.h"
 #include "tracking/tracking_handlers_internal.h"
 
 namespace mltrack::registry {
@@ -29,13 +29,13 @@ using Store = std::shared_ptr<RegistryStore>;
 constexpr int64_t kDefaultModelResults = 100;
 constexpr int64_t kDefaultVersionResults = 200000;
 
-RegistrySearch ReadSearch(const RequestFields& fields, int64_t default_max_results) {
+// max_results is checked here, before it is narrowed to an int, with the store's messages.
+RegistrySearch ReadSearch(const RequestFields& fields, int64_t default_max_results,
+                          int max_max_results) {
   RegistrySearch search;
   search.filter = fields.String("filter").value_or("");
-  // The store refuses values out of its range; clamping keeps a huge value refused.
   int64_t max_results = fields.Int64("max_results").value_or(default_max_results);
-  if (max_results > std::numeric_limits<int>::max()) max_results = std::numeric_limits<int>::max();
-  if (max_results < std::numeric_limits<int>::min()) max_results = std::numeric_limits<int>::min();
+  ValidateSearchMaxResults(max_results, max_max_results);
   search.max_results = static_cast<int>(max_results);
   search.order_by = fields.StringList("order_by");
   search.page_token = fields.String("page_token").value_or("");
@@ -100,8 +100,8 @@ void GetRegisteredModel(const Store& store, const http::Request& request,
 void SearchRegisteredModels(const Store& store, const http::Request& request,
                             http::Response& response) {
   RequestFields fields(request, {"order_by"});
-  Page<RegisteredModel> page =
-      store->SearchRegisteredModels(ReadSearch(fields, kDefaultModelResults));
+  Page<RegisteredModel> page = store->SearchRegisteredModels(
+      ReadSearch(fields, kDefaultModelResults, kMaxRegisteredModelResults));
   json body = json::object();
   if (!page.items.empty()) {
     json& models = body["registered_models"] = json::array();
@@ -219,7 +219,8 @@ void GetModelVersion(const Store& store, const http::Request& request, http::Res
 void SearchModelVersions(const Store& store, const http::Request& request,
                          http::Response& response) {
   RequestFields fields(request, {"order_by"});
-  Page<ModelVersion> page = store->SearchModelVersions(ReadSearch(fields, kDefaultVersionResults));
+  Page<ModelVersion> page = store->SearchModelVersions(
+      ReadSearch(fields, kDefaultVersionResults, kMaxModelVersionResults));
   json body = json::object();
   if (!page.items.empty()) {
     json& versions = body["model_versions"] = json::array();

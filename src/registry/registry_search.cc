@@ -214,7 +214,7 @@ std::string CompileModelVersionOrder(const std::vector<std::string>& order_by) {
                       {{"mv.name", true}, {"mv.version", false}});
 }
 
-void ValidateSearchMaxResults(int max_results, int max) {
+void ValidateSearchMaxResults(int64_t max_results, int max) {
   if (max_results < 1) {
     throw Error(ErrorCode::kInvalidParameterValue,
                 fmt::format("Invalid value for max_results. It must be a positive integer, but "

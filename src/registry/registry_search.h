@@ -9,6 +9,7 @@
 // LIKE is case-sensitive and ILIKE is not, as in MLflow. Every user value is a bound parameter.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,6 @@ std::string CompileModelVersionOrder(const std::vector<std::string>& order_by);
 // 1..max, else Error(kInvalidParameterValue) with MLflow's messages:
 //   "Invalid value for max_results. It must be a positive integer, but got <N>"
 //   "Invalid value for request parameter max_results. It must be at most <max>, but got value <N>"
-void ValidateSearchMaxResults(int max_results, int max);
+void ValidateSearchMaxResults(int64_t max_results, int max);
 
 }  // namespace mltrack::registry

@@ -1,6 +1,6 @@
-// The tracking server process: MLflow's tracking REST API over a SQLite store, the artifact proxy
-// (mlflow-artifacts), /health and /version. `mlt server` and `mlt ui` run one; tests start one
-// in-process on an ephemeral loopback port.
+// The tracking server process: MLflow's tracking and model-registry REST APIs over one SQLite
+// database, the artifact proxy (mlflow-artifacts), /health and /version. `mlt server` and
+// `mlt ui` run one; tests start one in-process on an ephemeral loopback port.
 #pragma once
 
 #include <memory>

@@ -243,6 +243,12 @@ TEST_F(RegistryRest, RefusesBadInputWithMlflowErrorBodies) {
           {"message", "Registered Model (name=m) already exists."}});
   Expect(Get("registered-models/alias", {{"name", "m"}, {"alias", "nope"}}), 400,
          InvalidParameter("Registered model alias nope not found."));
+  Expect(Get("model-versions/search", {{"max_results", "3000000000"}}), 400,
+         InvalidParameter("Invalid value for request parameter max_results. It must be at most "
+                          "200000, but got value 3000000000"));
+  Expect(Get("registered-models/search", {{"max_results", "0"}}), 400,
+         InvalidParameter("Invalid value for max_results. It must be a positive integer, but got "
+                          "0"));
 }
 
 TEST_F(RegistryRest, ServesTheAjaxPrefixToo) {
