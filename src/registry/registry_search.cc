@@ -15,6 +15,7 @@ using search::Comparator;
 using search::EntitySpec;
 using search::Expr;
 using search::KeyKind;
+using search::ValueCondition;
 using sqlite::SqlValue;
 
 // What one searched table can be filtered and ordered by, and where its tags live.
@@ -63,51 +64,6 @@ const Target& ModelVersions() {
       "model_version_tags", "k.name = mv.name AND k.version = mv.version",
       "['name', 'version_number', 'creation_timestamp', 'last_updated_timestamp']"};
   return target;
-}
-
-// MLflow's LIKE is case-sensitive, SQLite's is not: GLOB with LIKE's wildcards translated and
-// GLOB's own special characters made literal.
-std::string LikeToGlob(std::string_view like) {
-  std::string glob;
-  for (char c : like) {
-    switch (c) {
-      case '%': glob += '*'; break;
-      case '_': glob += '?'; break;
-      case '*': glob += "[*]"; break;
-      case '?': glob += "[?]"; break;
-      case '[': glob += "[[]"; break;
-      default: glob += c;
-    }
-  }
-  return glob;
-}
-
-std::string ValueCondition(std::string_view column, Comparator op,
-                           const std::vector<SqlValue>& values, std::vector<SqlValue>& binds) {
-  switch (op) {
-    case Comparator::kIsNull:
-      return fmt::format("{} IS NULL", column);
-    case Comparator::kIsNotNull:
-      return fmt::format("{} IS NOT NULL", column);
-    case Comparator::kLike:
-      binds.emplace_back(LikeToGlob(std::get<std::string>(values.front())));
-      return fmt::format("{} GLOB ?", column);
-    case Comparator::kILike:
-      binds.push_back(values.front());
-      return fmt::format("LOWER({}) LIKE LOWER(?)", column);
-    case Comparator::kIn:
-    case Comparator::kNotIn: {
-      std::string marks;
-      for (const SqlValue& value : values) {
-        marks += marks.empty() ? "?" : ", ?";
-        binds.push_back(value);
-      }
-      return fmt::format("{} {} ({})", column, search::ComparatorText(op), marks);
-    }
-    default:
-      binds.push_back(values.front());
-      return fmt::format("{} {} ?", column, search::ComparatorText(op));
-  }
 }
 
 std::string CompileExpr(const Target& target, const Expr& expr, std::vector<SqlValue>& binds) {

@@ -91,4 +91,13 @@ Expr ParseFilter(std::string_view filter, const EntitySpec& entity);
 // One order_by clause: `<key> [ASC|DESC]`, ASC when omitted.
 OrderClause ParseOrderClause(std::string_view clause, const EntitySpec& entity);
 
+// SQL building blocks shared by the run, experiment and registry compilers (search_filter.cc).
+// MLflow's LIKE is case-sensitive and SQLite's is not: a LIKE pattern becomes a GLOB pattern.
+std::string LikeToGlob(std::string_view like);
+// `column <op> ?` (or IS NULL, GLOB, LOWER(..) LIKE LOWER(?), IN (?, ...)) with `values` appended
+// to `binds`: no value is ever spliced into the SQL text.
+std::string ValueCondition(std::string_view column, Comparator op,
+                           const std::vector<sqlite::SqlValue>& values,
+                           std::vector<sqlite::SqlValue>& binds);
+
 }  // namespace mltrack::tracking::search

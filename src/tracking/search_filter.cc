@@ -17,6 +17,7 @@ using search::EntitySpec;
 using search::Expr;
 using search::Key;
 using search::KeyKind;
+using search::ValueCondition;
 using sqlite::SqlValue;
 
 // MLflow's run attributes (RunInfo's searchable ones), its aliases for start_time, and
@@ -112,51 +113,6 @@ std::string KeyRow(const Target& target, const Key& key, std::string_view alias,
                        alias, target.owner_column, target.owner);
   }
   return fmt::format("{0}.{1} = {2} AND {0}.key = ?", alias, target.owner_column, target.owner);
-}
-
-// MLflow's LIKE is case-sensitive, SQLite's is not: translate to GLOB, where '*', '?' and '['
-// are special and become one-character classes, and LIKE's '%' and '_' become '*' and '?'.
-std::string LikeToGlob(std::string_view like) {
-  std::string glob;
-  for (char c : like) {
-    switch (c) {
-      case '%': glob += '*'; break;
-      case '_': glob += '?'; break;
-      case '*': glob += "[*]"; break;
-      case '?': glob += "[?]"; break;
-      case '[': glob += "[[]"; break;
-      default: glob += c;
-    }
-  }
-  return glob;
-}
-
-std::string ValueCondition(std::string_view column, Comparator op,
-                           const std::vector<SqlValue>& values, std::vector<SqlValue>& binds) {
-  switch (op) {
-    case Comparator::kIsNull:
-      return fmt::format("{} IS NULL", column);
-    case Comparator::kIsNotNull:
-      return fmt::format("{} IS NOT NULL", column);
-    case Comparator::kLike:
-      binds.emplace_back(LikeToGlob(std::get<std::string>(values.front())));
-      return fmt::format("{} GLOB ?", column);
-    case Comparator::kILike:
-      binds.push_back(values.front());
-      return fmt::format("LOWER({}) LIKE LOWER(?)", column);
-    case Comparator::kIn:
-    case Comparator::kNotIn: {
-      std::string marks;
-      for (const SqlValue& value : values) {
-        marks += marks.empty() ? "?" : ", ?";
-        binds.push_back(value);
-      }
-      return fmt::format("{} {} ({})", column, search::ComparatorText(op), marks);
-    }
-    default:
-      binds.push_back(values.front());
-      return fmt::format("{} {} ?", column, search::ComparatorText(op));
-  }
 }
 
 std::string CompileExpr(const Target& target, const Expr& expr, std::vector<SqlValue>& binds) {
@@ -271,4 +227,52 @@ CompiledOrder CompileExperimentOrder(const std::vector<std::string>& order_by) {
   return order;
 }
 
+namespace search {
+
+// MLflow's LIKE is case-sensitive, SQLite's is not: translate to GLOB, where '*', '?' and '['
+// are special and become one-character classes, and LIKE's '%' and '_' become '*' and '?'.
+std::string LikeToGlob(std::string_view like) {
+  std::string glob;
+  for (char c : like) {
+    switch (c) {
+      case '%': glob += '*'; break;
+      case '_': glob += '?'; break;
+      case '*': glob += "[*]"; break;
+      case '?': glob += "[?]"; break;
+      case '[': glob += "[[]"; break;
+      default: glob += c;
+    }
+  }
+  return glob;
+}
+
+std::string ValueCondition(std::string_view column, Comparator op,
+                           const std::vector<SqlValue>& values, std::vector<SqlValue>& binds) {
+  switch (op) {
+    case Comparator::kIsNull:
+      return fmt::format("{} IS NULL", column);
+    case Comparator::kIsNotNull:
+      return fmt::format("{} IS NOT NULL", column);
+    case Comparator::kLike:
+      binds.emplace_back(LikeToGlob(std::get<std::string>(values.front())));
+      return fmt::format("{} GLOB ?", column);
+    case Comparator::kILike:
+      binds.push_back(values.front());
+      return fmt::format("LOWER({}) LIKE LOWER(?)", column);
+    case Comparator::kIn:
+    case Comparator::kNotIn: {
+      std::string marks;
+      for (const SqlValue& value : values) {
+        marks += marks.empty() ? "?" : ", ?";
+        binds.push_back(value);
+      }
+      return fmt::format("{} {} ({})", column, search::ComparatorText(op), marks);
+    }
+    default:
+      binds.push_back(values.front());
+      return fmt::format("{} {} ?", column, search::ComparatorText(op));
+  }
+}
+
+}  // namespace search
 }  // namespace mltrack::tracking
