@@ -106,7 +106,8 @@ class ActiveRun {
 
   // Blocks until every queued metric is stored; throws the sender's error, if any.
   void Flush();
-  // Flushes and sets the final status and end time. Idempotent; later Log* calls throw.
+  // Flushes and sets the final status and end time; FAILED instead when queued metrics could not
+  // be stored (and the flush error is rethrown). Idempotent; later Log* calls throw.
   void End(RunStatus status = RunStatus::kFinished);
 
  private:

@@ -278,9 +278,14 @@ void ActiveRun::End(RunStatus status) {
   s.wake_sender.notify_all();
   if (s.sender.joinable()) s.sender.join();
   RunUpdate update;
-  update.status = status;
+  // A run whose metrics could not all be stored did not finish as recorded: it ends FAILED.
+  update.status = flush_error ? RunStatus::kFailed : status;
   update.end_time = NowMillis();
-  s.store->UpdateRun(s.info.run_id, update);
+  try {
+    s.store->UpdateRun(s.info.run_id, update);
+  } catch (...) {
+    if (!flush_error) throw;  // the flush failure is the one to report
+  }
   if (flush_error) std::rethrow_exception(flush_error);
 }
 

@@ -109,6 +109,20 @@ TEST(Client, ReportsMetricsItCouldNotStore) {
   other->RestoreRun(run.run_id());
 }
 
+TEST(Client, ARunThatLostMetricsEndsFailed) {
+  TempDir dir;
+  Client client({.tracking_uri = UriFor(dir)});
+  auto other = tracking::OpenTrackingStore(UriFor(dir));
+  auto run = client.StartRun();
+  other->DeleteRun(run.run_id());
+  run.LogMetric("m", 1);
+  EXPECT_ERROR(run.Flush(), ErrorCode::kInvalidParameterValue,
+               HasSubstr("1 metric(s) of run " + run.run_id() + " were not stored"));
+  other->RestoreRun(run.run_id());
+  EXPECT_ERROR(run.End(), ErrorCode::kInvalidParameterValue, HasSubstr("were not stored"));
+  EXPECT_EQ(client.GetRun(run.run_id()).info.status, RunStatus::kFailed);
+}
+
 TEST(Client, ResumesTheRunNamedByTheEnvironment) {
   TempDir dir;
   Client client({.tracking_uri = UriFor(dir)});
