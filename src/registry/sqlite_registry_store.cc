@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/page_token.h"
+#include "common/sqlite_page.h"
 #include "mltrack/error.h"
 #include "registry/registry_search.h"
 #include "tracking/sqlite_schema.h"
@@ -373,13 +374,8 @@ Page<RegisteredModel> SqliteRegistryStore::SearchRegisteredModels(const Registry
     stmt.BindAll(where.binds);
     int next = static_cast<int>(where.binds.size()) + 1;
     stmt.Bind(next, int64_t{search.max_results} + 1).Bind(next + 1, offset);
-    while (stmt.Step()) {
-      if (static_cast<int>(page.items.size()) == search.max_results) {
-        page.next_page_token = EncodePageToken(offset + search.max_results);
-        break;
-      }
-      page.items.push_back(ReadModel(db, stmt));
-    }
+    page = sqlite::ReadPage<RegisteredModel>(stmt, search.max_results, offset,
+                                             [&](Statement& row) { return ReadModel(db, row); });
   });
   return page;
 }
@@ -582,13 +578,8 @@ Page<ModelVersion> SqliteRegistryStore::SearchModelVersions(const RegistrySearch
     stmt.BindAll(where.binds, 2);
     int next = static_cast<int>(where.binds.size()) + 2;
     stmt.Bind(next, int64_t{search.max_results} + 1).Bind(next + 1, offset);
-    while (stmt.Step()) {
-      if (static_cast<int>(page.items.size()) == search.max_results) {
-        page.next_page_token = EncodePageToken(offset + search.max_results);
-        break;
-      }
-      page.items.push_back(ReadVersion(db, stmt));
-    }
+    page = sqlite::ReadPage<ModelVersion>(stmt, search.max_results, offset,
+                                          [&](Statement& row) { return ReadVersion(db, row); });
   });
   return page;
 }

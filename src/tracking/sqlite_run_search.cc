@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/page_token.h"
+#include "common/sqlite_page.h"
 #include "mltrack/error.h"
 #include "tracking/search_filter.h"
 #include "tracking/sqlite_tracking_store.h"
@@ -42,18 +43,13 @@ Page<Run> SqliteTrackingStore::SearchRuns(const RunSearch& search) {
   binds.emplace_back(offset);
 
   Read([&](Database& db) {
-    std::vector<sqlite_store::RunRow> rows;
     auto stmt = db.PrepareUncached(sql);
     stmt.BindAll(binds);
-    while (stmt.Step()) {
-      if (static_cast<int>(rows.size()) == search.max_results) {
-        page.next_page_token = EncodePageToken(offset + search.max_results);
-        break;
-      }
-      rows.push_back(sqlite_store::ReadRunRow(stmt));
-    }
-    page.items.reserve(rows.size());
-    for (auto& row : rows) {
+    auto rows = sqlite::ReadPage<sqlite_store::RunRow>(stmt, search.max_results, offset,
+                                                       sqlite_store::ReadRunRow);
+    page.next_page_token = std::move(rows.next_page_token);
+    page.items.reserve(rows.items.size());
+    for (auto& row : rows.items) {
       Run run;
       run.data = sqlite_store::LoadRunData(db, row.id);
       run.info = std::move(row.info);
@@ -81,13 +77,8 @@ Page<Experiment> SqliteTrackingStore::SearchExperiments(const ExperimentSearch& 
   Read([&](Database& db) {
     auto stmt = db.PrepareUncached(sql);
     stmt.BindAll(binds);
-    while (stmt.Step()) {
-      if (static_cast<int>(page.items.size()) == search.max_results) {
-        page.next_page_token = EncodePageToken(offset + search.max_results);
-        break;
-      }
-      page.items.push_back(sqlite_store::ReadExperimentRow(stmt));
-    }
+    page = sqlite::ReadPage<Experiment>(stmt, search.max_results, offset,
+                                        sqlite_store::ReadExperimentRow);
     for (auto& exp : page.items) {
       exp.tags = sqlite_store::LoadExperimentTags(db, std::stoll(exp.experiment_id));
     }

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/page_token.h"
+#include "common/sqlite_page.h"
 #include "mltrack/error.h"
 #include "tracking/sqlite_schema.h"
 #include "tracking/validation.h"
@@ -596,14 +597,12 @@ Page<Metric> SqliteTrackingStore::GetMetricHistory(const std::string& run_id,
         "ORDER BY m.step, m.timestamp LIMIT ? OFFSET ?");
     stmt.Bind(1, row.id).Bind(2, std::string_view(key));
     stmt.Bind(3, int64_t{max_results} + 1).Bind(4, offset);
-    page.items.reserve(static_cast<size_t>(max_results));  // bounded by kMaxHistoryPerPage
-    while (stmt.Step()) {
-      if (static_cast<int>(page.items.size()) == max_results) {
-        page.next_page_token = EncodePageToken(offset + max_results);
-        break;
-      }
-      page.items.push_back(Metric{key, ReadMetricValue(stmt, 2), stmt.Int(1), stmt.Int(0)});
-    }
+    page = sqlite::ReadPage<Metric>(
+        stmt, max_results, offset,
+        [&](Statement& point) {
+          return Metric{key, ReadMetricValue(point, 2), point.Int(1), point.Int(0)};
+        },
+        static_cast<size_t>(max_results));  // bounded by kMaxHistoryPerPage
   });
   return page;
 }
