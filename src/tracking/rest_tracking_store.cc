@@ -211,6 +211,11 @@ void RestTrackingStore::LogBatch(const std::string& run_id, const std::vector<Me
   Call(*client_, "POST", "/runs/log-batch").Post(body, Retry::kIdempotent);
 }
 
+void RestTrackingStore::LogModel(const std::string& run_id, const std::string& model_json) {
+  Call(*client_, "POST", "/runs/log-model")
+      .Post({{"run_id", run_id}, {"model_json", model_json}}, Retry::kOnce);
+}
+
 void RestTrackingStore::DeleteTag(const std::string& run_id, const std::string& key) {
   Call(*client_, "POST", "/runs/delete-tag")
       .Post({{"run_id", run_id}, {"key", key}}, Retry::kIdempotent);

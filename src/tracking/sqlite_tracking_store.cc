@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -10,6 +11,7 @@
 #include "common/page_token.h"
 #include "common/sqlite_page.h"
 #include "mltrack/error.h"
+#include "tracking/logged_model.h"
 #include "tracking/sqlite_schema.h"
 #include "tracking/validation.h"
 
@@ -579,6 +581,21 @@ void SqliteTrackingStore::DeleteTag(const std::string& run_id, const std::string
       throw Error(ErrorCode::kResourceDoesNotExist,
                   fmt::format("No tag with name: {} in run with id {}", key, run_id));
     }
+  });
+}
+
+void SqliteTrackingStore::LogModel(const std::string& run_id, const std::string& model_json) {
+  nlohmann::ordered_json model = ParseLoggedModel(model_json);
+  Write([&](Database& db) {
+    auto row = LoadActiveRun(db, run_id);
+    std::optional<std::string> history;
+    auto& stmt = db.Prepare("SELECT value FROM tags WHERE run_id = ? AND key = ?")
+                     .Bind(1, row.id)
+                     .Bind(2, kLoggedModelsTag);
+    if (stmt.Step()) history = stmt.Text(0);
+    stmt.Finish();
+    UpsertRunTag(db, row.id,
+                 Tag{std::string(kLoggedModelsTag), AppendLoggedModel(history, model, run_id)});
   });
 }
 

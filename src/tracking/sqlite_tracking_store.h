@@ -52,6 +52,7 @@ class SqliteTrackingStore final : public TrackingStore {
   void LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
                 const std::vector<Param>& params, const std::vector<Tag>& tags) override;
   void DeleteTag(const std::string& run_id, const std::string& key) override;
+  void LogModel(const std::string& run_id, const std::string& model_json) override;
   Page<Metric> GetMetricHistory(const std::string& run_id, const std::string& key,
                                 int max_results, const std::string& page_token) override;
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -29,8 +28,6 @@ using nlohmann::json;
 
 using Store = std::shared_ptr<TrackingStore>;
 
-// MLflow's run tag that lists the models logged to a run (mlflow.utils.mlflow_tags).
-constexpr std::string_view kLoggedModelsTag = "mlflow.log-model.history";
 // MLflow's handler limits for get-history-bulk-interval.
 constexpr size_t kMaxRunsPerBulkInterval = 100;  // MAX_RUNS_GET_METRIC_HISTORY_BULK
 constexpr int kMaxPointsPerRun = 2500;           // MAX_RESULTS_PER_RUN
@@ -87,75 +84,11 @@ void LogBatch(const Store& store, const http::Request& request, http::Response& 
   SetJson(response, json::object());
 }
 
-// The entry MLflow's Model.get_tags_dict() makes of an MLmodel: run_id, artifact_path,
-// utc_time_created and model_uuid as given, and the flavors without their "config" members.
-nlohmann::ordered_json LoggedModelEntry(const nlohmann::ordered_json& model) {
-  nlohmann::ordered_json entry = nlohmann::ordered_json::object();
-  for (const char* key : {"run_id", "artifact_path", "utc_time_created", "model_uuid"}) {
-    if (auto it = model.find(key); it != model.end()) entry[key] = *it;
-  }
-  nlohmann::ordered_json flavors = nlohmann::ordered_json::object();
-  for (const auto& [name, config] : model["flavors"].items()) {
-    nlohmann::ordered_json copy = config;
-    if (copy.is_object()) copy.erase("config");
-    flavors[name] = std::move(copy);
-  }
-  entry["flavors"] = std::move(flavors);
-  return entry;
-}
-
-void LogModel(const Store& store, std::mutex& history_mutex, const http::Request& request,
-              http::Response& response) {
+void LogModel(const Store& store, const http::Request& request, http::Response& response) {
   RequestFields fields(request, {});
   std::string run_id = fields.RequiredString("run_id");
   std::string model_json = fields.RequiredString("model_json");
-  nlohmann::ordered_json model;
-  try {
-    model = nlohmann::ordered_json::parse(model_json);
-  } catch (const nlohmann::json::parse_error&) {
-    throw Error(ErrorCode::kInvalidParameterValue,
-                fmt::format("Malformed model info. \n {} \n is not a valid JSON.", model_json));
-  }
-  if (!model.is_object()) {
-    throw Error(ErrorCode::kInvalidParameterValue,
-                fmt::format("Malformed model info. \n {} \n is not a JSON object.", model_json));
-  }
-  std::set<std::string> missing;
-  for (const char* key : {"artifact_path", "flavors", "utc_time_created", "run_id"}) {
-    if (!model.contains(key)) missing.insert(key);
-  }
-  if (!missing.empty()) {
-    std::string list;  // Python's repr of a set of strings
-    for (const auto& key : missing) list += fmt::format("{}'{}'", list.empty() ? "" : ", ", key);
-    throw Error(ErrorCode::kInvalidParameterValue,
-                fmt::format("Model json is missing mandatory fields: {{{}}}", list));
-  }
-  if (!model["flavors"].is_object()) {
-    throw Error(ErrorCode::kInvalidParameterValue,
-                "Invalid model info: 'flavors' must be a JSON object");
-  }
-
-  // Read, append, write: one log-model at a time in this server, so that two models logged
-  // at once both end up in the list.
-  std::lock_guard lock(history_mutex);
-  Run run = store->GetRun(run_id);
-  nlohmann::ordered_json history = nlohmann::ordered_json::array();
-  for (const auto& tag : run.data.tags) {
-    if (tag.key != kLoggedModelsTag) continue;
-    try {
-      history = nlohmann::ordered_json::parse(tag.value);
-    } catch (const nlohmann::json::parse_error&) {
-      history = nullptr;
-    }
-    if (!history.is_array()) {
-      throw Error(ErrorCode::kInvalidState,
-                  fmt::format("The tag '{}' of run {} does not hold a JSON list", kLoggedModelsTag,
-                              run_id));
-    }
-  }
-  history.push_back(LoggedModelEntry(model));
-  store->SetTag(run_id, Tag{std::string(kLoggedModelsTag),
-                            history.dump(-1, ' ', false, json::error_handler_t::replace)});
+  store->LogModel(run_id, model_json);  // checks model_json, appends to the history tag
   SetJson(response, json::object());
 }
 
@@ -413,10 +346,9 @@ void RegisterLoggingHandlers(http::Server& server, const Store& store,
   route("GET", "metrics/get-history", GetMetricHistory);
   route("GET", "metrics/get-history-bulk-interval", GetMetricHistoryBulkInterval);
 
-  auto history_mutex = std::make_shared<std::mutex>();
   RouteBoth(server, "POST", "runs/log-model",
-            [store, history_mutex](const http::Request& request, http::Response& response) {
-              LogModel(store, *history_mutex, request, response);
+            [store](const http::Request& request, http::Response& response) {
+              LogModel(store, request, response);
             });
   RouteBoth(server, "GET", "artifacts/list",
             [store, options](const http::Request& request, http::Response& response) {

@@ -69,6 +69,10 @@ class TrackingStore {
   virtual void LogBatch(const std::string& run_id, const std::vector<Metric>& metrics,
                         const std::vector<Param>& params, const std::vector<Tag>& tags) = 0;
   virtual void DeleteTag(const std::string& run_id, const std::string& key) = 0;
+  // Records a model logged to the run (MLflow's runs/log-model): `model_json` is the bundle's
+  // MLmodel as a JSON object (see logged_model.h); its entry is appended to the run's
+  // `mlflow.log-model.history` tag atomically, so concurrent calls all end up in the list.
+  virtual void LogModel(const std::string& run_id, const std::string& model_json) = 0;
   // The whole history of one metric ordered by (step, timestamp), a page at a time.
   // max_results 0 means the default page size.
   virtual Page<Metric> GetMetricHistory(const std::string& run_id, const std::string& key,

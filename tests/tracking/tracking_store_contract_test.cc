@@ -3,9 +3,11 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <thread>
 #include <type_traits>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "server/tracking_server.h"
 #include "support/test_support.h"
@@ -464,6 +466,54 @@ TYPED_TEST(TrackingStoreContract, ValidatesKeysAndValues) {
 }
 
 // --- search ------------------------------------------------------------------------------------
+
+TYPED_TEST(TrackingStoreContract, LogsModelsToTheHistoryTagConcurrently) {
+  auto run = this->NewRun();
+  const std::string id = run.info.run_id;
+  auto model_json = [&](int i) {
+    return nlohmann::json{{"run_id", id},
+                          {"artifact_path", fmt::format("m{}", i)},
+                          {"utc_time_created", "2026-11-22 05:21:19.123456"},
+                          {"flavors", {{"mltrack.logistic_regression", {{"config", 1}, {"v", 1}}}}}}
+        .dump();
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] { this->store().LogModel(id, model_json(i)); });
+  }
+  for (auto& t : threads) t.join();
+  std::string history;
+  for (const auto& tag : this->store().GetRun(id).data.tags) {
+    if (tag.key == "mlflow.log-model.history") history = tag.value;
+  }
+  auto list = nlohmann::json::parse(history);
+  ASSERT_EQ(list.size(), 8u);
+  std::set<std::string> paths;
+  for (const auto& entry : list) {
+    paths.insert(entry["artifact_path"].get<std::string>());
+    EXPECT_EQ(entry["flavors"], nlohmann::json::parse(R"({"mltrack.logistic_regression":{"v":1}})"));
+  }
+  EXPECT_EQ(paths.size(), 8u);
+}
+
+TYPED_TEST(TrackingStoreContract, RefusesMalformedLoggedModels) {
+  auto run = this->NewRun();
+  const std::string id = run.info.run_id;
+  EXPECT_ERROR(this->store().LogModel(id, "{not json"), ErrorCode::kInvalidParameterValue,
+               HasSubstr("is not a valid JSON"));
+  EXPECT_ERROR(this->store().LogModel(id, "[1]"), ErrorCode::kInvalidParameterValue,
+               HasSubstr("is not a JSON object"));
+  EXPECT_ERROR(this->store().LogModel(id, R"({"artifact_path": "m", "utc_time_created": "t"})"),
+               ErrorCode::kInvalidParameterValue,
+               HasSubstr("Model json is missing mandatory fields: {'flavors', 'run_id'}"));
+  EXPECT_ERROR(this->store().LogModel("0123456789abcdef0123456789abcdef",
+                                      R"({"artifact_path": "m", "utc_time_created": "t",
+                                          "run_id": "x", "flavors": {}})"),
+               ErrorCode::kResourceDoesNotExist, HasSubstr("0123456789abcdef0123456789abcdef"));
+  for (const auto& tag : this->store().GetRun(id).data.tags) {
+    EXPECT_NE(tag.key, "mlflow.log-model.history") << "a refused model left a history tag";
+  }
+}
 
 TYPED_TEST(TrackingStoreContract, SearchesRunsWithFilterOrderAndPages) {
   for (int i = 0; i < 5; ++i) {
