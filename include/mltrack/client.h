@@ -58,6 +58,19 @@ struct RunOptions {
   std::string run_id;
 };
 
+struct LogModelOptions {
+  // Also registers the logged model under this name (created when it does not exist), as
+  // MLflow's registered_model_name: a new version whose source is the logged bundle.
+  std::string registered_model_name;
+};
+
+struct LoggedModel {
+  std::string model_uri;          // runs:/<run_id>/<artifact_path>
+  std::string model_uuid;         // the bundle's model_uuid
+  std::string registered_model_name;
+  std::string registered_version;  // empty unless registered
+};
+
 // The printed form of a param value: integers in decimal, floating point in the shortest form
 // that reads back to the same double, booleans as "true"/"false".
 std::string FormatParamValue(double value);
@@ -104,6 +117,15 @@ class ActiveRun {
   // Copies a folder's contents into the run's artifacts, under `artifact_dir`.
   void LogArtifacts(const std::filesystem::path& local_dir, std::string_view artifact_dir = "");
 
+  // Logs a model bundle (a folder holding an MLmodel, or a .tar.gz bundle archive) at
+  // `artifact_path` of the run's artifacts and records it in the run's
+  // `mlflow.log-model.history` tag (MLflow's runs/log-model). The uploaded MLmodel names this run
+  // and `artifact_path`; the local bundle is not modified. Checked before anything is uploaded:
+  // the MLmodel is valid, every flavor's data file exists, and the run has no model at that path
+  // yet (kResourceAlreadyExists).
+  LoggedModel LogModel(const std::filesystem::path& bundle, std::string_view artifact_path = "model",
+                       const LogModelOptions& options = {});
+
   // Blocks until every queued metric is stored; throws the sender's error, if any.
   void Flush();
   // Flushes and sets the final status and end time; FAILED instead when queued metrics could not
@@ -137,6 +159,15 @@ class Client {
   Run GetRun(const std::string& run_id);
   Page<Run> SearchRuns(const RunSearch& search);
   std::vector<Metric> GetMetricHistory(const std::string& run_id, const std::string& key);
+
+  // Model URIs (runs:/<run>/<path>, models:/<name>/<version|stage|latest>, models:/<name>@<alias>,
+  // a local bundle folder or archive), resolved through this client's tracking URI.
+  // Copies the bundle into `dest_dir`, which must not exist; returns it.
+  std::filesystem::path DownloadModel(std::string_view model_uri,
+                                      const std::filesystem::path& dest_dir);
+  // Registers the model at `model_uri` as a new version of `name` (created when needed) and
+  // returns the version number.
+  std::string RegisterModel(std::string_view model_uri, const std::string& name);
 
  private:
   std::string ResolveExperiment(const RunOptions& options);

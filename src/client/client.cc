@@ -15,7 +15,9 @@
 #include <fmt/format.h>
 
 #include "common/clock.h"
+#include "client/model_logging.h"
 #include "common/tracking_uri.h"
+#include "registry/model_uri.h"
 #include "tracking/artifact_repository.h"
 #include "tracking/store_factory.h"
 #include "tracking/tracking_store.h"
@@ -241,6 +243,19 @@ void ActiveRun::LogArtifacts(const std::filesystem::path& local_dir,
       ->LogDir(local_dir, artifact_dir);
 }
 
+LoggedModel ActiveRun::LogModel(const std::filesystem::path& bundle,
+                                std::string_view artifact_path, const LogModelOptions& options) {
+  {
+    std::lock_guard lock(state_->mu);
+    if (state_->ended) {
+      throw Error(ErrorCode::kInvalidState,
+                  fmt::format("run {} has ended; it takes no more models", state_->info.run_id));
+    }
+  }
+  return client_internal::LogModelToRun(state_->store, state_->options.tracking_uri, state_->info,
+                                        bundle, artifact_path, options);
+}
+
 void ActiveRun::Flush() {
   State& s = *state_;
   std::unique_lock lock(s.mu);
@@ -299,6 +314,17 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
 Client::~Client() = default;
 
 const std::string& Client::tracking_uri() const { return options_.tracking_uri; }
+
+std::filesystem::path Client::DownloadModel(std::string_view model_uri,
+                                            const std::filesystem::path& dest_dir) {
+  registry::ModelResolver resolver(store_, nullptr, options_.tracking_uri);
+  return resolver.Download(model_uri, dest_dir);
+}
+
+std::string Client::RegisterModel(std::string_view model_uri, const std::string& name) {
+  registry::ModelResolver resolver(store_, nullptr, options_.tracking_uri);
+  return resolver.Register(model_uri, name).version;
+}
 
 ActiveRun Client::StartRun(const RunOptions& options) {
   auto state = std::make_unique<ActiveRun::State>();

@@ -188,4 +188,14 @@ std::string FileUriFromPath(std::string_view absolute_path) {
   return out;
 }
 
+std::string HttpBaseUrl(const TrackingUri& uri) {
+  std::string base_url = uri.uri;
+  size_t colon = base_url.find(':');
+  for (size_t i = 0; i < colon && i < base_url.size(); ++i) {
+    base_url[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(base_url[i])));
+  }
+  while (base_url.ends_with('/')) base_url.pop_back();
+  return base_url;
+}
+
 }  // namespace mltrack

@@ -20,6 +20,10 @@ struct TrackingUri {
 // An http(s) URI must name a host; a port, when given, must be a number from 1 to 65535.
 TrackingUri ParseTrackingUri(std::string_view uri);
 
+// The base URL of an http(s) tracking URI as the HTTP client takes it: the scheme lowercased
+// ("HTTP://Host" is a valid URI) and without trailing '/' (every API path starts with one).
+std::string HttpBaseUrl(const TrackingUri& uri);
+
 // MLT_TRACKING_URI, else MLFLOW_TRACKING_URI, else kDefaultTrackingUri. A variable that is set
 // but empty counts as unset.
 std::string TrackingUriFromEnvironment();

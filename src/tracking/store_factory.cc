@@ -1,6 +1,5 @@
 #include "tracking/store_factory.h"
 
-#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <utility>
@@ -60,17 +59,8 @@ std::shared_ptr<TrackingStore> OpenTrackingStore(std::string_view tracking_uri) 
   switch (uri.scheme) {
     case TrackingUri::Scheme::kSqlite:
       return OpenSqlite(uri, "");
-    case TrackingUri::Scheme::kHttp: {
-      // The scheme as http::Client expects it ("HTTP://Host" is a valid URI), without the
-      // trailing '/' that would double the one every API path starts with.
-      std::string base_url = uri.uri;
-      size_t colon = base_url.find(':');
-      for (size_t i = 0; i < colon; ++i) {
-        base_url[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(base_url[i])));
-      }
-      while (base_url.ends_with('/')) base_url.pop_back();
-      return std::make_shared<RestTrackingStore>(base_url);
-    }
+    case TrackingUri::Scheme::kHttp:
+      return std::make_shared<RestTrackingStore>(HttpBaseUrl(uri));
   }
   throw Error(ErrorCode::kInternalError,
               fmt::format("tracking URI '{}': unhandled scheme", tracking_uri));

@@ -1,5 +1,9 @@
 #include "models/bundle/file_util.h"
 
+#include <stdlib.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -32,6 +36,20 @@ std::string ReadWholeFile(const fs::path& path) {
   buffer << in.rdbuf();
   if (in.bad()) throw Error(ErrorCode::kIoError, fmt::format("Cannot read '{}'", path.string()));
   return std::move(buffer).str();
+}
+
+ScratchDir::ScratchDir() {
+  std::string pattern = (fs::temp_directory_path() / "mlt-model-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw Error(ErrorCode::kIoError,
+                fmt::format("Cannot create a temporary folder: {}", std::strerror(errno)));
+  }
+  path_ = pattern;
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
 }
 
 }  // namespace mltrack::models

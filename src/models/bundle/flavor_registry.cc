@@ -1,44 +1,18 @@
 #include "models/bundle/flavor_registry.h"
 
-#include <stdlib.h>
-
-#include <cerrno>
-#include <cstring>
 #include <optional>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "models/bundle/archive.h"
+#include "models/bundle/file_util.h"
 #include "mltrack/error.h"
 
 namespace mltrack::models {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh folder under the system temp dir, removed with its content on destruction.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "mlt-model-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw Error(ErrorCode::kIoError,
-                  fmt::format("Cannot create a temporary folder: {}", std::strerror(errno)));
-    }
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 std::string JoinNames(const std::vector<std::string>& names) {
   return names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "));

@@ -424,6 +424,10 @@ std::string MlmodelToYaml(const ModelMeta& meta) {
   return std::string(out.c_str()) + "\n";
 }
 
+json MlmodelToJson(const ModelMeta& meta) {
+  return ToJson(YAML::Load(MlmodelToYaml(meta)));
+}
+
 void WriteMlmodel(const fs::path& path, const ModelMeta& meta) {
   WriteFileAtomically(path, MlmodelToYaml(meta));
 }

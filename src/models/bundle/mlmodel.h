@@ -82,4 +82,8 @@ void WriteMlmodel(const std::filesystem::path& path, const ModelMeta& meta);
 // The YAML text WriteMlmodel writes.
 std::string MlmodelToYaml(const ModelMeta& meta);
 
+// The same fields as one JSON object, as MLflow's Model.to_json() sends it in runs/log-model
+// (the signature's inputs and outputs stay JSON strings).
+nlohmann::json MlmodelToJson(const ModelMeta& meta);
+
 }  // namespace mltrack::models
