@@ -15,6 +15,7 @@
 #include "models/bundle/flavor_registry.h"
 #include "models/bundle/mlmodel.h"
 #include "models/bundle/signature.h"
+#include "support/scale_bundle.h"
 #include "support/test_support.h"
 
 namespace mltrack::models {
@@ -22,6 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::mltrack::testing::ReadFile;
+using ::mltrack::testing::ScaleLoader;
+using ::mltrack::testing::WriteScaleBundle;
 using ::mltrack::testing::TempDir;
 using ::mltrack::testing::WriteFile;
 using ::testing::Eq;
@@ -302,42 +305,6 @@ TEST(ArrayFile, NamesTheProblemWithAForeignOrMistypedFile) {
 }
 
 // --- flavors ---
-
-// Predicts `scale * x` for a column x; the scale is read from the bundle's array file.
-class ScaleModel final : public Model {
- public:
-  explicit ScaleModel(double scale) : scale_(scale) {}
-  Table Predict(const Table& input) const override {
-    const auto& x = std::get<std::vector<double>>(input.Find("x")->values);
-    std::vector<double> y;
-    for (double v : x) y.push_back(scale_ * v);
-    Table out;
-    out.AddColumn("y", std::move(y));
-    return out;
-  }
-  std::string flavor() const override { return "test.scale"; }
-
- private:
-  double scale_;
-};
-
-FlavorLoader ScaleLoader() {
-  return [](const fs::path& dir, const ModelMeta& meta) -> std::unique_ptr<Model> {
-    std::string data = meta.flavors.at("test.scale").at("data").get<std::string>();
-    return std::make_unique<ScaleModel>(ReadArrayFile<double>(dir / data).values.at(0));
-  };
-}
-
-void WriteScaleBundle(const fs::path& dir, double scale) {
-  fs::create_directories(dir);
-  ModelMeta meta = NewModelMeta();
-  meta.flavors["test.scale"] = {{"data", "scale.bin"}, {"format_version", 1}};
-  meta.flavors["python_function"] = {{"loader_module", "mltrack"}};
-  WriteMlmodel(dir / "MLmodel", meta);
-  std::vector<uint64_t> shape{1};
-  std::vector<double> values{scale};
-  WriteArrayFile(dir / "scale.bin", shape, std::span<const double>(values));
-}
 
 TEST(FlavorRegistry, LoadsABundleFolderWithTheRegisteredFlavor) {
   TempDir dir;
