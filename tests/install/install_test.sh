@@ -14,9 +14,12 @@ cmake -S "$src/tests/install/consumer" -B "$prefix/consumer" -DCMAKE_BUILD_TYPE=
       -DCMAKE_PREFIX_PATH="$prefix/usr" >/dev/null
 cmake --build "$prefix/consumer" >/dev/null
 export MLT_TRACKING_URI="sqlite:///$prefix/store.db"
-run_id=$("$prefix/consumer/consumer")
+read -r run_id version < <("$prefix/consumer/consumer")
+test "$version" = 1
 listing=$("$prefix/usr/bin/mlt" runs list --experiment outside)
 echo "$listing"
 grep -q "$run_id  consumer-run  FINISHED" <<<"$listing"
-"$prefix/usr/bin/mlt" runs get "$run_id" | grep -q "source *find_package"
+details=$("$prefix/usr/bin/mlt" runs get "$run_id")
+grep -q "source *find_package" <<<"$details"
+grep -q "mlflow.log-model.history" <<<"$details"
 echo "install test: passed"
