@@ -7,6 +7,7 @@ packages=(
   g++ cmake make pkg-config git
   libsqlite3-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
   libcpp-httplib-dev libyaml-cpp-dev libarchive-dev
+  libopenmpi-dev openmpi-bin libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev wrk
 )
 

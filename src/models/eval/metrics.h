@@ -1,0 +1,52 @@
+// Evaluation metrics shared by every trainer. Definitions follow scikit-learn's (named in each
+// comment) so that figures compare. Inputs are local arrays: a distributed trainer gathers
+// predictions (or sums the per-rank parts itself) before calling these.
+// Every function throws Error(kInvalidParameterValue) for mismatched lengths, an empty input or
+// a class index out of range, naming the argument.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace mltrack::eval {
+
+// --- classification: labels are class indices 0 .. classes-1 ------------------------------
+
+double Accuracy(std::span<const int32_t> truth, std::span<const int32_t> predicted);
+
+// confusion[t * classes + p] = rows of true class t predicted as p (sklearn confusion_matrix).
+std::vector<int64_t> ConfusionMatrix(std::span<const int32_t> truth,
+                                     std::span<const int32_t> predicted, int classes);
+
+struct ClassScores {
+  std::vector<double> precision, recall, f1;  // per class; 0 where undefined (sklearn's
+  std::vector<int64_t> support;               // zero_division=0)
+  double macro_precision = 0, macro_recall = 0, macro_f1 = 0;
+  double weighted_f1 = 0;
+};
+ClassScores PrecisionRecallF1(std::span<const int32_t> truth, std::span<const int32_t> predicted,
+                              int classes);
+
+// Mean negative log-likelihood; `probabilities` is rows x classes, row-major. Probabilities are
+// clipped to [1e-15, 1 - 1e-15] (sklearn log_loss).
+double LogLoss(std::span<const int32_t> truth, std::span<const double> probabilities,
+               int classes);
+
+// Binary ROC AUC from scores of the positive class (ties get half credit: the Mann-Whitney
+// statistic, sklearn roc_auc_score). Throws when only one class is present.
+double RocAuc(std::span<const int32_t> truth, std::span<const double> positive_scores);
+// Multiclass: the unweighted mean of one-vs-rest AUCs (sklearn multi_class="ovr",
+// average="macro"), from rows x classes probabilities.
+double RocAucOvr(std::span<const int32_t> truth, std::span<const double> probabilities,
+                 int classes);
+
+// --- regression ------------------------------------------------------------------------------
+
+double Rmse(std::span<const double> truth, std::span<const double> predicted);
+double Mae(std::span<const double> truth, std::span<const double> predicted);
+// 1 - SS_res / SS_tot (sklearn r2_score; 0 when the truth is constant and predictions are
+// exact... as sklearn: 1.0 if perfect, else 0.0 for constant truth).
+double R2(std::span<const double> truth, std::span<const double> predicted);
+
+}  // namespace mltrack::eval
