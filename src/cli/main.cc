@@ -10,6 +10,7 @@
 #include "cli/artifacts_command.h"
 #include "cli/cli_util.h"
 #include "cli/experiments_command.h"
+#include "cli/models_command.h"
 #include "cli/runs_command.h"
 #include "cli/server_command.h"
 #include "mltrack/error.h"
@@ -62,6 +63,8 @@ const std::vector<CommandSpec>& TopLevelCommands() {
        SetupExperimentsCommand},
       {"runs", "List, show, delete and restore runs", SetupRunsCommand},
       {"artifacts", "Log, list and download the artifacts of a run", SetupArtifactsCommand},
+      {"models", "Register, version, alias, describe, download and export models",
+       SetupModelsCommand},
       {"server", "Run the tracking server (MLflow's REST API and artifact proxy)",
        SetupServerCommand},
       {"ui", "Run the tracking server for the web UI", SetupUiCommand},

@@ -1,0 +1,14 @@
+// `mlt models register|list|versions|alias|transition|describe|download|export`: the model
+// registry and model bundles, addressed by model URIs (registry/model_uri.h).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/cli_util.h"
+
+namespace mltrack::cli {
+
+// Adds the subcommands of `mlt models` to `command`.
+void SetupModelsCommand(CLI::App& command, GlobalOptions& global);
+
+}  // namespace mltrack::cli
