@@ -45,8 +45,8 @@ double RocAucOvr(std::span<const int32_t> truth, std::span<const double> probabi
 
 double Rmse(std::span<const double> truth, std::span<const double> predicted);
 double Mae(std::span<const double> truth, std::span<const double> predicted);
-// 1 - SS_res / SS_tot (sklearn r2_score; 0 when the truth is constant and predictions are
-// exact... as sklearn: 1.0 if perfect, else 0.0 for constant truth).
+// 1 - SS_res / SS_tot (sklearn r2_score). For a constant truth SS_tot is 0: 1.0 when the
+// predictions are exact, else 0.0 (sklearn's force_finite).
 double R2(std::span<const double> truth, std::span<const double> predicted);
 
 }  // namespace mltrack::eval

@@ -1,0 +1,2 @@
+# Evaluation metrics against hand-checked and scikit-learn reference values.
+mlt_test(eval_test SOURCES models/eval/metrics_test.cc LIBS mltrack_eval)
