@@ -9,6 +9,7 @@
 
 #include "cli/artifacts_command.h"
 #include "cli/cli_util.h"
+#include "cli/datasets_command.h"
 #include "cli/experiments_command.h"
 #include "cli/models_command.h"
 #include "cli/runs_command.h"
@@ -59,6 +60,8 @@ void PrintError(std::string_view message) {
 
 const std::vector<CommandSpec>& TopLevelCommands() {
   static const std::vector<CommandSpec> commands = {
+      {"datasets", "Generate synthetic data sets (classification, regression, ratings) as CSV",
+       SetupDatasetsCommand},
       {"experiments", "Create, list, show, rename, delete and restore experiments",
        SetupExperimentsCommand},
       {"runs", "List, show, delete and restore runs", SetupRunsCommand},

@@ -6,6 +6,9 @@
 // UCI files such as Adult), CRLF or LF line ends, a UTF-8 BOM skipped, blank lines skipped, a
 // last line without a newline. Missing-value tokens (after trimming) become NaN in numeric
 // columns and the empty string in string columns.
+// There are no comment lines: a first line such as adult.test's "|1x3 Cross validator" is a row
+// like any other (without a header it sets the number of fields, so the next line is reported as
+// ragged: "adult.test: line 2: expected 1 field, found 15"); callers skip such lines themselves.
 //
 // Types: each column is inferred from the first `inference_rows` data rows of the whole file
 // (the same rows on every rank, so that all ranks agree): all values integers -> kLong, all
@@ -23,6 +26,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -62,5 +66,26 @@ CsvData ReadCsv(const std::filesystem::path& path, const CsvOptions& options = {
 // Writes `table` as CSV with a header (numbers in their shortest round-trip form, NaN as empty,
 // strings quoted when they need it), through a temporary file renamed into place.
 void WriteCsv(const std::filesystem::path& path, const models::Table& table);
+
+// WriteCsv in pieces, for tables too large to hold at once (e.g. generated data sets written
+// chunk by chunk): the header comes from the first Append, every later table must have the same
+// column names and types. Nothing appears at `path` until Commit; a writer destroyed without
+// Commit leaves no file. Throws Error(kIoError) when the file cannot be written.
+class CsvWriter {
+ public:
+  explicit CsvWriter(const std::filesystem::path& path);
+  ~CsvWriter();
+  CsvWriter(const CsvWriter&) = delete;
+  CsvWriter& operator=(const CsvWriter&) = delete;
+
+  void Append(const models::Table& table);
+  void Commit();
+  uint64_t rows_written() const { return rows_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  uint64_t rows_ = 0;
+};
 
 }  // namespace mltrack::data
