@@ -1,6 +1,8 @@
 // `mlt`: the command-line tool. A table of subcommands, each a small module; this file parses the
 // command line and is the one place that turns errors into messages and exit codes.
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 #include <exception>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "cli/models_command.h"
 #include "cli/runs_command.h"
 #include "cli/server_command.h"
+#include "cli/train_command.h"
 #include "mltrack/error.h"
 
 namespace mltrack::cli {
@@ -53,8 +56,18 @@ int ExitCodeFor(ErrorCode code) {
   return kExitEnvironment;
 }
 
+// Under mpirun every rank runs the same command and fails with the same agreed error
+// (train_common.h): only rank 0 reports it, so that a failure is printed once.
+bool IsSecondaryMpiRank() {
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"}) {
+    if (const char* value = std::getenv(name)) return std::string_view(value) != "0";
+  }
+  return false;
+}
+
 void PrintError(std::string_view message) {
   std::fflush(stdout);
+  if (IsSecondaryMpiRank()) return;
   fmt::print(stderr, "mlt: error: {}\n", message);
 }
 
@@ -68,6 +81,8 @@ const std::vector<CommandSpec>& TopLevelCommands() {
       {"artifacts", "Log, list and download the artifacts of a run", SetupArtifactsCommand},
       {"models", "Register, version, alias, describe, download and export models",
        SetupModelsCommand},
+      {"train", "Train a built-in model on CSV data and log it to a run (also under mpirun)",
+       SetupTrainCommand},
       {"server", "Run the tracking server (MLflow's REST API and artifact proxy)",
        SetupServerCommand},
       {"ui", "Run the tracking server for the web UI", SetupUiCommand},

@@ -1,0 +1,99 @@
+// What the `mlt train <trainer>` commands share: the data options and sharded loading, the run
+// that rank 0 logs to, and the progress line.
+//
+// Under `mpirun -np N` every rank runs the same command: each reads only its shard of the CSV
+// files; only rank 0 talks to the tracking store and prints. A failure on one rank must not leave
+// the others waiting in a collective: CheckEveryRank turns any rank's error into the same error
+// on every rank.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/cli_util.h"
+#include "mltrack/client.h"
+#include "models/data/csv.h"
+#include "models/dist/communicator.h"
+
+namespace mltrack::cli {
+
+struct DataOptions {
+  std::string data;            // training CSV
+  std::string test;            // test CSV; empty: split off test_fraction, or none
+  double test_fraction = 0;    // in [0, 1)
+  uint64_t seed = 42;          // of the split
+  std::string delimiter = ",";
+  bool no_header = false;
+  std::vector<std::string> missing = {"", "?", "NA"};
+  std::vector<std::string> types;  // NAME:TYPE overrides (long, double, boolean, string)
+};
+
+void AddDataOptions(CLI::App& command, DataOptions& options);
+
+// This rank's rows: a shard of --data (and of --test), or of the split.
+struct LoadedData {
+  data::CsvData train;
+  std::optional<data::CsvData> test;
+};
+
+// Reads and splits; collective (errors surface on every rank through CheckEveryRank).
+LoadedData LoadData(const DataOptions& options, dist::Communicator& comm);
+
+// Runs `step` on this rank, then agrees with every rank: when any rank failed, every rank
+// throws the failure of the lowest such rank (its code and message).
+void CheckEveryRank(dist::Communicator& comm, const std::function<void()>& step);
+
+struct RunOutputOptions {
+  std::string experiment;  // empty: MLT_EXPERIMENT_NAME/ID, else Default
+  std::string run_name;
+  std::string model_path = "model";
+  std::string register_name;  // also register the model under this name
+  std::string output_dir;     // also save the bundle there
+};
+
+void AddRunOutputOptions(CLI::App& command, RunOutputOptions& options);
+
+// Rank 0's run: started (or joined via MLT_RUN_ID) on construction, ended FINISHED by Finish()
+// or FAILED when destroyed without it. On other ranks every call does nothing.
+class TrainerRun {
+ public:
+  TrainerRun(const GlobalOptions& global, const RunOutputOptions& options,
+             dist::Communicator& comm, const std::string& trainer);
+  ~TrainerRun();
+
+  bool active() const { return run_ != nullptr; }
+  std::string run_id() const;
+  void LogParams(const std::map<std::string, std::string>& params);
+  void LogMetric(const std::string& key, double value, int64_t step = 0);
+  // Logs (and registers, and copies to --output) a saved bundle folder; returns its URI.
+  LoggedModel LogModel(const std::filesystem::path& bundle);
+  void Finish();
+
+ private:
+  RunOutputOptions options_;
+  std::unique_ptr<Client> client_;
+  std::unique_ptr<ActiveRun> run_;
+};
+
+// A one-line progress display on stderr when it is a terminal (rank 0 only); silent otherwise.
+class Progress {
+ public:
+  explicit Progress(dist::Communicator& comm);
+  ~Progress();
+  void Update(const std::string& text);
+  void Done();
+
+ private:
+  bool enabled_;
+  size_t last_width_ = 0;
+  std::chrono::steady_clock::time_point last_;
+};
+
+}  // namespace mltrack::cli

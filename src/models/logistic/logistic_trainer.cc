@@ -1,0 +1,166 @@
+#include "models/logistic/logistic_trainer.h"
+
+#include <algorithm>
+#include <span>
+
+#include <fmt/format.h>
+
+#include "mltrack/error.h"
+#include "models/eval/metrics.h"
+#include "models/logistic/logistic_objective.h"
+
+namespace mltrack::logistic {
+namespace {
+
+std::string SourceName(const data::RowOrigin& origin) {
+  return origin.source.empty() ? std::string("the training data") : origin.source;
+}
+
+// Per-row weights from the class weighting (empty: all 1). "balanced" is scikit-learn's
+// n / (classes * count(class)), with counts over all ranks.
+std::vector<double> RowWeights(std::span<const int32_t> y, const data::LabelEncoder& labels,
+                               const LogisticOptions& options, dist::Communicator& comm) {
+  const auto& classes = labels.classes();
+  const size_t k = classes.size();
+  std::vector<double> class_weight(k, 1.0);
+  switch (options.class_weighting) {
+    case ClassWeighting::kNone:
+      return {};
+    case ClassWeighting::kBalanced: {
+      std::vector<int64_t> counts(k, 0);
+      for (int32_t c : y) ++counts[c];
+      comm.AllreduceSum(counts);
+      int64_t n = 0;
+      for (int64_t c : counts) n += c;
+      for (size_t c = 0; c < k; ++c) {
+        class_weight[c] = counts[c] > 0 ? static_cast<double>(n) / (k * counts[c]) : 0.0;
+      }
+      break;
+    }
+    case ClassWeighting::kGiven:
+      for (const auto& [label, weight] : options.class_weights) {
+        auto it = std::find(classes.begin(), classes.end(), label);
+        if (it == classes.end()) {
+          throw Error(ErrorCode::kInvalidParameterValue,
+                      fmt::format("Invalid option class_weight: '{}' is not a class of the label "
+                                  "(classes: {})",
+                                  label, fmt::join(classes, ", ")));
+        }
+        class_weight[it - classes.begin()] = weight;
+      }
+      break;
+  }
+  std::vector<double> weights(y.size());
+  for (size_t i = 0; i < y.size(); ++i) weights[i] = class_weight[y[i]];
+  return weights;
+}
+
+}  // namespace
+
+TrainResult TrainLogistic(const TrainInput& input, const LogisticOptions& options,
+                          dist::Communicator& comm,
+                          const std::function<void(int, double)>& on_iteration) {
+  options.Validate();
+  const models::Table& table = *input.train.table;
+  if (table.Find(input.label) == nullptr) {
+    std::vector<std::string> names;
+    for (const auto& column : table.columns()) names.push_back(column.name);
+    throw Error(ErrorCode::kInvalidParameterValue,
+                fmt::format("{} has no label column '{}' (columns: {})",
+                            SourceName(input.train.origin), input.label, fmt::join(names, ", ")));
+  }
+  data::LabelEncoder labels = data::LabelEncoder::Fit(table, input.label, comm);
+  const int classes = static_cast<int>(labels.classes().size());
+  if (classes < 2) {
+    throw Error(ErrorCode::kInvalidParameterValue,
+                fmt::format("The label column '{}' of {} has {}: a classifier needs at least two "
+                            "classes",
+                            input.label, SourceName(input.train.origin),
+                            classes == 0 ? std::string("no rows")
+                                         : fmt::format("one class ('{}')", labels.classes()[0])));
+  }
+  bool multinomial = options.family == Family::kMultinomial ||
+                     (options.family == Family::kAuto && classes > 2);
+  if (options.family == Family::kBinomial && classes > 2) {
+    throw Error(ErrorCode::kInvalidParameterValue,
+                fmt::format("Invalid option family=binomial: the label column '{}' has {} classes; "
+                            "use multinomial (or auto)",
+                            input.label, classes));
+  }
+  data::FeatureEncoder features =
+      data::FeatureEncoder::Fit(table, input.features, {input.label}, input.unknown, comm);
+  data::DenseMatrix x = features.Encode(table, input.train.origin);
+  std::vector<int32_t> y = labels.Encode(table, input.label, input.train.origin);
+  std::vector<double> weights = RowWeights(y, labels, options, comm);
+
+  LogisticObjective objective(x, y, weights, classes, multinomial, options, comm);
+  OptimizerOptions optimizer_options{.max_iterations = options.max_iter,
+                                     .tolerance = options.tol,
+                                     .history = options.history};
+  std::vector<double> start(objective.num_params(), 0.0);
+  std::vector<double> l1 = objective.L1Weights();
+  OptimizerResult optimum =
+      Minimize(std::cref(objective), std::move(start), l1, optimizer_options, on_iteration);
+
+  std::vector<double> coefficients, intercepts;
+  objective.ToRaw(optimum.w, coefficients, intercepts);
+  TrainResult result;
+  result.family = multinomial ? Family::kMultinomial : Family::kBinomial;
+  std::vector<int64_t> rows{static_cast<int64_t>(x.rows)};
+  comm.AllreduceSum(rows);
+  result.train_rows = static_cast<size_t>(rows[0]);
+  if (multinomial && classes == 2) {
+    // Two softmax blocks predict exactly as one sigmoid block of their difference; the model
+    // stores the canonical one-block form.
+    const size_t d = x.cols;
+    for (size_t j = 0; j < d; ++j) coefficients[j] = coefficients[d + j] - coefficients[j];
+    coefficients.resize(d);
+    intercepts = {intercepts[1] - intercepts[0]};
+  }
+  result.model = std::make_unique<LogisticModel>(std::move(features), std::move(labels),
+                                                 input.label, std::move(coefficients),
+                                                 std::move(intercepts));
+  result.optimizer = std::move(optimum);
+  return result;
+}
+
+ClassificationMetrics EvaluateLogistic(const LogisticModel& model, const Rows& rows,
+                                       dist::Communicator& comm) {
+  data::DenseMatrix x = model.features().Encode(*rows.table, rows.origin);
+  std::vector<int32_t> y = model.labels().Encode(*rows.table, model.label_column(), rows.origin);
+  std::vector<double> probabilities;
+  logistic::PredictProbabilities(x, model.coefficients(), model.intercepts(), model.classes(),
+                                 probabilities, 0);
+  // The metrics need every row (AUC ranks them all): gather labels and probabilities.
+  std::vector<int32_t> all_y = comm.AllgatherValues<int32_t>(y);
+  std::vector<double> all_p = comm.AllgatherValues<double>(probabilities);
+  const int k = model.classes();
+  ClassificationMetrics metrics;
+  metrics.rows = all_y.size();
+  if (all_y.empty()) return metrics;
+  std::vector<int32_t> predicted(all_y.size());
+  std::vector<double> positive(all_y.size());
+  for (size_t i = 0; i < all_y.size(); ++i) {
+    const double* p = all_p.data() + i * k;
+    predicted[i] = static_cast<int32_t>(std::max_element(p, p + k) - p);
+    positive[i] = p[k - 1];
+  }
+  metrics.accuracy = eval::Accuracy(all_y, predicted);
+  metrics.log_loss = eval::LogLoss(all_y, all_p, k);
+  bool every_class = true;
+  for (int c = 0; c < k; ++c) {
+    every_class = every_class && std::find(all_y.begin(), all_y.end(), c) != all_y.end();
+  }
+  // AUC is undefined when a class is absent from the rows; it stays 0 then.
+  if (every_class) {
+    metrics.roc_auc = k == 2 ? eval::RocAuc(all_y, positive) : eval::RocAucOvr(all_y, all_p, k);
+  }
+  eval::ClassScores scores = eval::PrecisionRecallF1(all_y, predicted, k);
+  metrics.precision = scores.macro_precision;
+  metrics.recall = scores.macro_recall;
+  metrics.f1 = scores.macro_f1;
+  metrics.confusion = eval::ConfusionMatrix(all_y, predicted, k);
+  return metrics;
+}
+
+}  // namespace mltrack::logistic

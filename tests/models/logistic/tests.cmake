@@ -1,0 +1,8 @@
+# The logistic regression trainer (tests/models/logistic).
+mlt_test(logistic_test
+  SOURCES models/logistic/optimizer_test.cc models/logistic/logistic_trainer_test.cc
+  LIBS mltrack_logistic Eigen3::Eigen)
+# `mlt train logistic` end to end, alone and under mpirun -np 2.
+mlt_test(train_cli_test SOURCES cli/train_cli_test.cc
+  LIBS mltrack_logistic mltrack_registry mltrack_tracking)
+add_dependencies(train_cli_test mlt)
