@@ -360,15 +360,15 @@ models::Schema FeatureEncoder::InputSchema() const {
   return models::InferSchema(columns);
 }
 
-DenseMatrix FeatureEncoder::Encode(const models::Table& table, const RowOrigin& origin) const {
-  DenseMatrix m;
-  m.rows = table.num_rows();
-  m.cols = width();
-  m.values.assign(m.rows * m.cols, 0.0);
-  size_t offset = 0;  // the first encoded column of the feature
+std::vector<std::vector<double>> FeatureEncoder::EncodeColumns(const models::Table& table,
+                                                               const RowOrigin& origin) const {
+  const size_t rows = table.num_rows();
+  std::vector<std::vector<double>> out;
+  out.reserve(columns_.size());
   for (const auto& fc : columns_) {
     const models::Column& column = FindColumn(table, fc.name, origin);
     DataType given = models::ValueType(column.values);
+    std::vector<double>& encoded = out.emplace_back(rows);
     if (!fc.categorical) {
       if (!IsNumeric(given)) {
         Invalid(fmt::format("{}column '{}' holds strings; the encoder expects numbers (it was "
@@ -379,18 +379,17 @@ DenseMatrix FeatureEncoder::Encode(const models::Table& table, const RowOrigin& 
           [&](const auto& v) {
             using T = std::decay_t<decltype(v)>;
             if constexpr (!std::is_same_v<T, std::vector<std::string>>) {
-              for (size_t row = 0; row < m.rows; ++row) {
+              for (size_t row = 0; row < rows; ++row) {
                 double x = static_cast<double>(v[row]);
                 if (std::isnan(x)) {
                   Invalid(fmt::format("{}, column '{}': missing value; features must be numbers",
                                       Where(origin, row), fc.name));
                 }
-                m.row(row)[offset] = x;
+                encoded[row] = x;
               }
             }
           },
           column.values);
-      offset += 1;
       continue;
     }
     if (given != DataType::kString) {
@@ -400,7 +399,7 @@ DenseMatrix FeatureEncoder::Encode(const models::Table& table, const RowOrigin& 
     }
     const auto& values = std::get<std::vector<std::string>>(column.values);
     const auto& vocab = fc.vocabulary;
-    for (size_t row = 0; row < m.rows; ++row) {
+    for (size_t row = 0; row < rows; ++row) {
       auto it = std::lower_bound(vocab.begin(), vocab.end(), values[row]);
       size_t slot;
       if (it != vocab.end() && *it == values[row]) {
@@ -411,9 +410,31 @@ DenseMatrix FeatureEncoder::Encode(const models::Table& table, const RowOrigin& 
         Invalid(fmt::format("{}, column '{}': unknown category '{}' (not seen in training)",
                             Where(origin, row), fc.name, values[row]));
       }
-      m.row(row)[offset + slot] = 1.0;
+      encoded[row] = static_cast<double>(slot);
     }
-    offset += vocab.size() + (unknown_ == UnknownCategory::kUnknownSlot);
+  }
+  return out;
+}
+
+DenseMatrix FeatureEncoder::Encode(const models::Table& table, const RowOrigin& origin) const {
+  std::vector<std::vector<double>> raw = EncodeColumns(table, origin);
+  DenseMatrix m;
+  m.rows = table.num_rows();
+  m.cols = width();
+  m.values.assign(m.rows * m.cols, 0.0);
+  size_t offset = 0;  // the first encoded column of the feature
+  for (size_t f = 0; f < columns_.size(); ++f) {
+    const FeatureColumn& fc = columns_[f];
+    if (!fc.categorical) {
+      for (size_t row = 0; row < m.rows; ++row) m.row(row)[offset] = raw[f][row];
+      offset += 1;
+      continue;
+    }
+    // One-hot: the category's index (or the unknown slot's) is the column set to 1.
+    for (size_t row = 0; row < m.rows; ++row) {
+      m.row(row)[offset + static_cast<size_t>(raw[f][row])] = 1.0;
+    }
+    offset += fc.vocabulary.size() + (unknown_ == UnknownCategory::kUnknownSlot);
   }
   return m;
 }
@@ -563,6 +584,32 @@ LabelEncoder LabelEncoder::FromJson(const nlohmann::json& json) {
 }
 
 // --- columns ----------------------------------------------------------------------------------
+
+void RequireLabelColumn(const models::Table& table, const std::string& column,
+                        const RowOrigin& origin) {
+  if (table.Find(column) != nullptr) return;
+  std::vector<std::string> names;
+  for (const auto& c : table.columns()) names.push_back(c.name);
+  Invalid(fmt::format("{} has no label column '{}' (columns: {})",
+                      origin.source.empty() ? std::string("the training data") : origin.source,
+                      column, fmt::join(names, ", ")));
+}
+
+LabelEncoder FitClassifierLabels(const models::Table& table, const std::string& column,
+                                 const RowOrigin& origin, dist::Communicator& comm) {
+  RequireLabelColumn(table, column, origin);
+  LabelEncoder labels = LabelEncoder::Fit(table, column, comm);
+  const size_t classes = labels.classes().size();
+  if (classes < 2) {
+    Invalid(fmt::format("The label column '{}' of {} has {}: a classifier needs at least two "
+                        "classes",
+                        column,
+                        origin.source.empty() ? std::string("the training data") : origin.source,
+                        classes == 0 ? std::string("no rows")
+                                     : fmt::format("one class ('{}')", labels.classes()[0])));
+  }
+  return labels;
+}
 
 std::vector<double> NumericColumn(const models::Table& table, const std::string& column,
                                   const RowOrigin& origin) {

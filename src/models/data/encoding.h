@@ -71,6 +71,11 @@ class FeatureEncoder {
   // ("train.csv: line 12, column 'age': missing value; features must be numbers"), or an unseen
   // category under kError.
   DenseMatrix Encode(const models::Table& table, const RowOrigin& origin = {}) const;
+  // The same checks, one column per raw feature (columns() order) instead of one-hot: a numeric
+  // feature's values, a categorical feature's vocabulary indices (the unknown slot is
+  // vocabulary.size()). What tree models split on.
+  std::vector<std::vector<double>> EncodeColumns(const models::Table& table,
+                                                 const RowOrigin& origin = {}) const;
 
   nlohmann::json ToJson() const;
   // Throws kInvalidParameterValue for JSON that ToJson could not have written.
@@ -101,6 +106,16 @@ class LabelEncoder {
   std::vector<std::string> classes_;
   models::DataType type_ = models::DataType::kString;
 };
+
+// Checks that `table` has the label column `column`; else Error(kInvalidParameterValue)
+//   "train.csv has no label column 'y' (columns: a, b, c)"
+void RequireLabelColumn(const models::Table& table, const std::string& column,
+                        const RowOrigin& origin);
+// LabelEncoder::Fit of a classifier's label, refusing fewer than two classes over all ranks:
+//   "The label column 'y' of train.csv has one class ('1'): a classifier needs at least two
+//    classes"
+LabelEncoder FitClassifierLabels(const models::Table& table, const std::string& column,
+                                 const RowOrigin& origin, dist::Communicator& comm);
 
 // A numeric column as doubles (regression targets); missing values are an error.
 std::vector<double> NumericColumn(const models::Table& table, const std::string& column,

@@ -247,4 +247,43 @@ double R2(std::span<const double> truth, std::span<const double> predicted) {
   return 1.0 - ss_res / ss_tot;
 }
 
+ClassifierScores ScoreClassifier(std::span<const int32_t> truth,
+                                 std::span<const double> probabilities, int classes) {
+  ClassifierScores scores;
+  scores.rows = truth.size();
+  if (truth.empty()) return scores;
+  const size_t k = static_cast<size_t>(classes);
+  std::vector<int32_t> predicted(truth.size());
+  std::vector<double> positive(truth.size());
+  for (size_t i = 0; i < truth.size(); ++i) {
+    const double* p = probabilities.data() + i * k;
+    predicted[i] = static_cast<int32_t>(std::max_element(p, p + k) - p);
+    positive[i] = p[k - 1];
+  }
+  scores.accuracy = Accuracy(truth, predicted);
+  scores.log_loss = LogLoss(truth, probabilities, classes);
+  std::vector<bool> present(k, false);
+  for (int32_t c : truth) present[static_cast<size_t>(c)] = true;
+  if (std::all_of(present.begin(), present.end(), [](bool b) { return b; })) {
+    scores.roc_auc = classes == 2 ? RocAuc(truth, positive)
+                                  : RocAucOvr(truth, probabilities, classes);
+  }
+  ClassScores per_class = PrecisionRecallF1(truth, predicted, classes);
+  scores.precision = per_class.macro_precision;
+  scores.recall = per_class.macro_recall;
+  scores.f1 = per_class.macro_f1;
+  scores.confusion = ConfusionMatrix(truth, predicted, classes);
+  return scores;
+}
+
+RegressorScores ScoreRegressor(std::span<const double> truth, std::span<const double> predicted) {
+  RegressorScores scores;
+  scores.rows = truth.size();
+  if (truth.empty()) return scores;
+  scores.rmse = Rmse(truth, predicted);
+  scores.mae = Mae(truth, predicted);
+  scores.r2 = R2(truth, predicted);
+  return scores;
+}
+
 }  // namespace mltrack::eval

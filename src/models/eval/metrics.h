@@ -49,4 +49,30 @@ double Mae(std::span<const double> truth, std::span<const double> predicted);
 // predictions are exact, else 0.0 (sklearn's force_finite).
 double R2(std::span<const double> truth, std::span<const double> predicted);
 
+// --- reports: the figures a trainer logs ------------------------------------------------------
+
+struct ClassifierScores {
+  size_t rows = 0;
+  double accuracy = 0;
+  double log_loss = 0;
+  double roc_auc = 0;    // binary: of the last class; more: macro one-vs-rest; 0 when a class
+                         // is absent from the rows (AUC is undefined then)
+  double precision = 0;  // macro averages
+  double recall = 0;
+  double f1 = 0;
+  std::vector<int64_t> confusion;  // classes x classes
+};
+// Every figure above from rows x classes probabilities (the prediction is the most probable
+// class, the first on ties). Zero rows give all zeros.
+ClassifierScores ScoreClassifier(std::span<const int32_t> truth,
+                                 std::span<const double> probabilities, int classes);
+
+struct RegressorScores {
+  size_t rows = 0;
+  double rmse = 0;
+  double mae = 0;
+  double r2 = 0;
+};
+RegressorScores ScoreRegressor(std::span<const double> truth, std::span<const double> predicted);
+
 }  // namespace mltrack::eval

@@ -12,10 +12,6 @@
 namespace mltrack::logistic {
 namespace {
 
-std::string SourceName(const data::RowOrigin& origin) {
-  return origin.source.empty() ? std::string("the training data") : origin.source;
-}
-
 // Per-row weights from the class weighting (empty: all 1). "balanced" is scikit-learn's
 // n / (classes * count(class)), with counts over all ranks.
 std::vector<double> RowWeights(std::span<const int32_t> y, const data::LabelEncoder& labels,
@@ -62,23 +58,9 @@ TrainResult TrainLogistic(const TrainInput& input, const LogisticOptions& option
                           const std::function<void(int, double)>& on_iteration) {
   options.Validate();
   const models::Table& table = *input.train.table;
-  if (table.Find(input.label) == nullptr) {
-    std::vector<std::string> names;
-    for (const auto& column : table.columns()) names.push_back(column.name);
-    throw Error(ErrorCode::kInvalidParameterValue,
-                fmt::format("{} has no label column '{}' (columns: {})",
-                            SourceName(input.train.origin), input.label, fmt::join(names, ", ")));
-  }
-  data::LabelEncoder labels = data::LabelEncoder::Fit(table, input.label, comm);
+  data::LabelEncoder labels =
+      data::FitClassifierLabels(table, input.label, input.train.origin, comm);
   const int classes = static_cast<int>(labels.classes().size());
-  if (classes < 2) {
-    throw Error(ErrorCode::kInvalidParameterValue,
-                fmt::format("The label column '{}' of {} has {}: a classifier needs at least two "
-                            "classes",
-                            input.label, SourceName(input.train.origin),
-                            classes == 0 ? std::string("no rows")
-                                         : fmt::format("one class ('{}')", labels.classes()[0])));
-  }
   bool multinomial = options.family == Family::kMultinomial ||
                      (options.family == Family::kAuto && classes > 2);
   if (options.family == Family::kBinomial && classes > 2) {
@@ -134,33 +116,7 @@ ClassificationMetrics EvaluateLogistic(const LogisticModel& model, const Rows& r
   // The metrics need every row (AUC ranks them all): gather labels and probabilities.
   std::vector<int32_t> all_y = comm.AllgatherValues<int32_t>(y);
   std::vector<double> all_p = comm.AllgatherValues<double>(probabilities);
-  const int k = model.classes();
-  ClassificationMetrics metrics;
-  metrics.rows = all_y.size();
-  if (all_y.empty()) return metrics;
-  std::vector<int32_t> predicted(all_y.size());
-  std::vector<double> positive(all_y.size());
-  for (size_t i = 0; i < all_y.size(); ++i) {
-    const double* p = all_p.data() + i * k;
-    predicted[i] = static_cast<int32_t>(std::max_element(p, p + k) - p);
-    positive[i] = p[k - 1];
-  }
-  metrics.accuracy = eval::Accuracy(all_y, predicted);
-  metrics.log_loss = eval::LogLoss(all_y, all_p, k);
-  bool every_class = true;
-  for (int c = 0; c < k; ++c) {
-    every_class = every_class && std::find(all_y.begin(), all_y.end(), c) != all_y.end();
-  }
-  // AUC is undefined when a class is absent from the rows; it stays 0 then.
-  if (every_class) {
-    metrics.roc_auc = k == 2 ? eval::RocAuc(all_y, positive) : eval::RocAucOvr(all_y, all_p, k);
-  }
-  eval::ClassScores scores = eval::PrecisionRecallF1(all_y, predicted, k);
-  metrics.precision = scores.macro_precision;
-  metrics.recall = scores.macro_recall;
-  metrics.f1 = scores.macro_f1;
-  metrics.confusion = eval::ConfusionMatrix(all_y, predicted, k);
-  return metrics;
+  return eval::ScoreClassifier(all_y, all_p, model.classes());
 }
 
 }  // namespace mltrack::logistic

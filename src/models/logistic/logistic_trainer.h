@@ -10,6 +10,7 @@
 
 #include "models/data/encoding.h"
 #include "models/dist/communicator.h"
+#include "models/eval/metrics.h"
 #include "models/logistic/logistic_model.h"
 #include "models/logistic/logistic_options.h"
 #include "models/logistic/optimizer.h"
@@ -45,16 +46,7 @@ TrainResult TrainLogistic(const TrainInput& input, const LogisticOptions& option
                           const std::function<void(int iteration, double objective)>&
                               on_iteration = {});
 
-struct ClassificationMetrics {
-  size_t rows = 0;
-  double accuracy = 0;
-  double log_loss = 0;
-  double roc_auc = 0;   // binary: of the positive class; more classes: macro one-vs-rest
-  double precision = 0;  // macro averages
-  double recall = 0;
-  double f1 = 0;
-  std::vector<int64_t> confusion;  // classes x classes
-};
+using ClassificationMetrics = eval::ClassifierScores;
 
 // The model's metrics on `rows` (each rank passes its own; figures are over all ranks). Rows
 // whose label is not one of the model's classes are an error naming the row.
