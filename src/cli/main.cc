@@ -18,6 +18,9 @@
 #include "cli/server_command.h"
 #include "cli/train_command.h"
 #include "mltrack/error.h"
+#include "models/dist/communicator.h"
+#include "models/forest/forest_model.h"
+#include "models/logistic/logistic_model.h"
 
 namespace mltrack::cli {
 namespace {
@@ -71,6 +74,18 @@ void PrintError(std::string_view message) {
   fmt::print(stderr, "mlt: error: {}\n", message);
 }
 
+// An error of this process alone. Under mpirun the other ranks may be waiting for this one in a
+// collective: the job is ended at once, with this rank's message.
+int FailAlone(std::string_view message, int exit_code) {
+  if (!dist::LaunchedByMpi()) {
+    PrintError(message);
+    return exit_code;
+  }
+  std::fflush(stdout);
+  fmt::print(stderr, "mlt: error: {}\n", message);
+  dist::AbortJob(exit_code);
+}
+
 const std::vector<CommandSpec>& TopLevelCommands() {
   static const std::vector<CommandSpec> commands = {
       {"datasets", "Generate synthetic data sets (classification, regression, ratings) as CSV",
@@ -91,6 +106,9 @@ const std::vector<CommandSpec>& TopLevelCommands() {
 }
 
 int Main(int argc, char** argv) {
+  // The built-in flavors, so that every command can load the models the trainers save.
+  logistic::RegisterLogisticFlavor();
+  forest::RegisterForestFlavor();
   GlobalOptions global;
   CLI::App app("mlt: track experiments, runs and artifacts (MLflow-compatible)", "mlt");
   app.set_version_flag("--version", fmt::format("mlt {} ({})", MLT_VERSION, MLT_GIT_COMMIT),
@@ -109,12 +127,13 @@ int Main(int argc, char** argv) {
     PrintError(e.what());
     fmt::print(stderr, "Run with --help for more information.\n");
     return kExitUsage;
-  } catch (const Error& e) {
-    PrintError(e.what());
+  } catch (const dist::AgreedError& e) {
+    PrintError(e.what());  // every rank failed alike: rank 0 reports it
     return ExitCodeFor(e.code());
+  } catch (const Error& e) {
+    return FailAlone(e.what(), ExitCodeFor(e.code()));
   } catch (const std::exception& e) {
-    PrintError(e.what());
-    return kExitEnvironment;
+    return FailAlone(e.what(), kExitEnvironment);
   }
   return std::fflush(stdout) == 0 ? kExitOk : kExitEnvironment;
 }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/train_common.h"
+#include "cli/train_forest.h"
 #include "models/bundle/file_util.h"
 #include "models/bundle/mlmodel.h"
 #include "models/data/split.h"
@@ -18,8 +19,6 @@ namespace {
 
 using logistic::ClassificationMetrics;
 using logistic::LogisticOptions;
-
-constexpr size_t kInputExampleRows = 5;
 
 struct LogisticCommand {
   DataOptions data;
@@ -90,23 +89,16 @@ void RunLogistic(const GlobalOptions& global, LogisticCommand& cmd) {
   if (cmd.family == "multinomial") cmd.options.family = logistic::Family::kMultinomial;
   cmd.options.fit_intercept = !cmd.no_intercept;
   cmd.options.standardize = !cmd.no_standardize;
-  ParseClassWeight(cmd.class_weight, cmd.options);
-  cmd.options.Validate();  // before any file is read or run created
-
   dist::Communicator& comm = dist::ProcessCommunicator();
+  CheckEveryRank(comm, [&] {  // before any file is read or run created
+    ParseClassWeight(cmd.class_weight, cmd.options);
+    cmd.options.Validate();
+  });
   LoadedData loaded = LoadData(cmd.data, comm);
   TrainerRun run(global, cmd.output, comm, "logistic_regression");
   auto params = cmd.options.AsParams();
   params.erase("family");  // logged once resolved (auto: binomial or multinomial), below
-  params["label"] = cmd.label;
-  params["data"] = cmd.data.data;
-  if (!cmd.data.test.empty()) params["test_data"] = cmd.data.test;
-  if (cmd.data.test_fraction > 0) {
-    params["test_fraction"] = FormatParamValue(cmd.data.test_fraction);
-    params["seed"] = std::to_string(cmd.data.seed);
-  }
-  params["ranks"] = std::to_string(comm.size());
-  params["unknown_category"] = cmd.unknown;
+  params.merge(DataParams(cmd.data, cmd.label, cmd.unknown, comm));
   run.LogParams(params);
 
   Progress progress(comm);
@@ -119,27 +111,24 @@ void RunLogistic(const GlobalOptions& global, LogisticCommand& cmd) {
       .features = cmd.features,
       .unknown = cmd.unknown == "slot" ? data::UnknownCategory::kUnknownSlot
                                        : data::UnknownCategory::kError};
-  CheckEveryRank(comm, [&] {
-    result = logistic::TrainLogistic(input, cmd.options, comm, [&](int iteration, double loss) {
-      run.LogMetric("loss", loss, iteration);
-      progress.Update(fmt::format("logistic regression: iteration {}  loss {:.6f}", iteration, loss));
-    });
+  // Collective: the trainer agrees on its own errors (dist::CheckEveryRank).
+  result = logistic::TrainLogistic(input, cmd.options, comm, [&](int iteration, double loss) {
+    run.LogMetric("loss", loss, iteration);
+    progress.Update(fmt::format("logistic regression: iteration {}  loss {:.6f}", iteration, loss));
   });
   double fit_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   progress.Done();
 
   ClassificationMetrics train_metrics, test_metrics;
-  CheckEveryRank(comm, [&] {
-    train_metrics = logistic::EvaluateLogistic(*result.model, input.train, comm);
-    if (loaded.test) {
-      test_metrics = logistic::EvaluateLogistic(
-          *result.model,
-          {.table = &loaded.test->table,
-           .origin = {.source = loaded.test->path, .lines = &loaded.test->lines}},
-          comm);
-    }
-  });
+  train_metrics = logistic::EvaluateLogistic(*result.model, input.train, comm);
+  if (loaded.test) {
+    test_metrics = logistic::EvaluateLogistic(
+        *result.model,
+        {.table = &loaded.test->table,
+         .origin = {.source = loaded.test->path, .lines = &loaded.test->lines}},
+        comm);
+  }
   run.LogParams({{"family", logistic::FamilyName(result.family)},
                  {"classes", std::to_string(result.model->classes())},
                  {"features", std::to_string(result.model->features().width())}});
@@ -153,16 +142,9 @@ void RunLogistic(const GlobalOptions& global, LogisticCommand& cmd) {
   LoggedModel logged;
   CheckEveryRank(comm, [&] {
     if (comm.rank() != 0) return;
-    std::vector<size_t> example_rows;
-    for (size_t i = 0; i < std::min(kInputExampleRows, loaded.train.table.num_rows()); ++i) {
-      example_rows.push_back(i);
-    }
-    models::Table example = data::DropColumn(
-        data::TakeRows(loaded.train.table, example_rows), cmd.label);
+    models::Table example = InputExample(loaded.train.table, cmd.label);
     models::ScratchDir scratch;
-    std::filesystem::path bundle = cmd.output.output_dir.empty()
-                                       ? scratch.path() / "model"
-                                       : std::filesystem::path(cmd.output.output_dir);
+    std::filesystem::path bundle = BundleFolder(cmd.output.output_dir, scratch.path());
     models::ModelMeta meta = models::NewModelMeta();
     if (run.active()) meta.run_id = run.run_id();
     result.model->Save(bundle, meta, example);
@@ -180,12 +162,7 @@ void RunLogistic(const GlobalOptions& global, LogisticCommand& cmd) {
       result.optimizer.stop_reason);
   out += Describe("train", train_metrics);
   if (loaded.test) out += Describe("test", test_metrics);
-  out += fmt::format("Run {}; model {}", run.run_id(), logged.model_uri);
-  if (!logged.registered_version.empty()) {
-    out += fmt::format(" (registered as {} version {})", logged.registered_model_name,
-                       logged.registered_version);
-  }
-  out += "\n";
+  out += RunLine(run.run_id(), logged);
   Print(out);
 }
 
@@ -235,6 +212,10 @@ void SetupTrainCommand(CLI::App& command, GlobalOptions& global) {
                   {"logistic",
                    "Logistic regression (binomial or multinomial; L2, L1 or elastic net)",
                    SetupLogistic},
+                  {"forest",
+                   "Random forest (classification or regression; histogram trees, also under "
+                   "mpirun)",
+                   SetupTrainForest},
               });
 }
 

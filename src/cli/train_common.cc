@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "mltrack/error.h"
+#include "models/data/encoding.h"
 #include "models/data/split.h"
 
 namespace mltrack::cli {
@@ -75,35 +76,6 @@ void AddDataOptions(CLI::App& command, DataOptions& options) {
       ->type_name("NAME:TYPE");
 }
 
-void CheckEveryRank(dist::Communicator& comm, const std::function<void()>& step) {
-  std::string failure;  // code byte + message
-  try {
-    step();
-  } catch (const Error& e) {
-    failure = std::string(1, static_cast<char>(e.code())) + e.what();
-  } catch (const std::exception& e) {
-    failure = std::string(1, static_cast<char>(ErrorCode::kInternalError)) + e.what();
-  }
-  if (comm.size() == 1) {
-    if (!failure.empty()) {
-      throw Error(static_cast<ErrorCode>(failure[0]), failure.substr(1));
-    }
-    return;
-  }
-  std::vector<size_t> lengths;
-  std::vector<std::byte> all = comm.AllgatherV(std::as_bytes(std::span(failure)), &lengths);
-  size_t offset = 0;
-  for (size_t rank = 0; rank < lengths.size(); ++rank) {
-    if (lengths[rank] > 0) {
-      std::string text(reinterpret_cast<const char*>(all.data()) + offset, lengths[rank]);
-      std::string message = text.substr(1);
-      if (static_cast<int>(rank) != comm.rank()) message = fmt::format("rank {}: {}", rank, message);
-      throw Error(static_cast<ErrorCode>(text[0]), message);
-    }
-    offset += lengths[rank];
-  }
-}
-
 LoadedData LoadData(const DataOptions& options, dist::Communicator& comm) {
   data::CsvOptions csv;
   csv.delimiter = ParseDelimiter(options.delimiter);
@@ -129,6 +101,42 @@ LoadedData LoadData(const DataOptions& options, dist::Communicator& comm) {
     if (!options.test.empty()) loaded.test = data::ReadCsv(options.test, csv);
   });
   return loaded;
+}
+
+std::map<std::string, std::string> DataParams(const DataOptions& data, const std::string& label,
+                                              const std::string& unknown_category,
+                                              const dist::Communicator& comm) {
+  std::map<std::string, std::string> params = {{"label", label},
+                                               {"data", data.data},
+                                               {"ranks", std::to_string(comm.size())},
+                                               {"unknown_category", unknown_category}};
+  if (!data.test.empty()) params["test_data"] = data.test;
+  if (data.test_fraction > 0) {
+    params["test_fraction"] = FormatParamValue(data.test_fraction);
+    params["split_seed"] = std::to_string(data.seed);
+  }
+  return params;
+}
+
+models::Table InputExample(const models::Table& train, const std::string& label) {
+  constexpr size_t kRows = 5;
+  std::vector<size_t> rows;
+  for (size_t i = 0; i < std::min(kRows, train.num_rows()); ++i) rows.push_back(i);
+  return data::DropColumn(data::TakeRows(train, rows), label);
+}
+
+std::filesystem::path BundleFolder(const std::string& output_dir,
+                                   const std::filesystem::path& scratch) {
+  return output_dir.empty() ? scratch / "model" : std::filesystem::path(output_dir);
+}
+
+std::string RunLine(const std::string& run_id, const LoggedModel& logged) {
+  std::string line = fmt::format("Run {}; model {}", run_id, logged.model_uri);
+  if (!logged.registered_version.empty()) {
+    line += fmt::format(" (registered as {} version {})", logged.registered_model_name,
+                        logged.registered_version);
+  }
+  return line + "\n";
 }
 
 void AddRunOutputOptions(CLI::App& command, RunOutputOptions& options) {
@@ -174,6 +182,10 @@ LoggedModel TrainerRun::LogModel(const std::filesystem::path& bundle) {
   if (!run_) return {};
   return run_->LogModel(bundle, options_.model_path,
                         {.registered_model_name = options_.register_name});
+}
+
+void TrainerRun::LogArtifact(const std::filesystem::path& file, std::string_view artifact_dir) {
+  if (run_) run_->LogArtifact(file, artifact_dir);
 }
 
 void TrainerRun::Finish() {

@@ -3,8 +3,9 @@
 //
 // Under `mpirun -np N` every rank runs the same command: each reads only its shard of the CSV
 // files; only rank 0 talks to the tracking store and prints. A failure on one rank must not leave
-// the others waiting in a collective: CheckEveryRank turns any rank's error into the same error
-// on every rank.
+// the others waiting in a collective: the data loading and the trainers' local steps run under
+// dist::CheckEveryRank, which turns any rank's error into the same error on every rank (and main
+// ends the whole job at once for any other error of one rank).
 #pragma once
 
 #include <chrono>
@@ -13,12 +14,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/cli_util.h"
 #include "mltrack/client.h"
+#include "models/bundle/signature.h"
 #include "models/data/csv.h"
 #include "models/dist/communicator.h"
 
@@ -46,9 +49,23 @@ struct LoadedData {
 // Reads and splits; collective (errors surface on every rank through CheckEveryRank).
 LoadedData LoadData(const DataOptions& options, dist::Communicator& comm);
 
-// Runs `step` on this rank, then agrees with every rank: when any rank failed, every rank
-// throws the failure of the lowest such rank (its code and message).
-void CheckEveryRank(dist::Communicator& comm, const std::function<void()>& step);
+using dist::CheckEveryRank;
+
+// The run params every trainer logs about its data: label, data (and test data or fraction and
+// split seed), ranks and the unknown-category handling.
+std::map<std::string, std::string> DataParams(const DataOptions& data, const std::string& label,
+                                              const std::string& unknown_category,
+                                              const dist::Communicator& comm);
+
+// The input example of a bundle: the first rows of the training table, without the label.
+models::Table InputExample(const models::Table& train, const std::string& label);
+
+// The bundle folder rank 0 saves into: --output when given, else a folder in `scratch`.
+std::filesystem::path BundleFolder(const std::string& output_dir,
+                                   const std::filesystem::path& scratch);
+
+// The report's last line: "Run <id>; model runs:/<id>/model[ (registered as N version V)]\n".
+std::string RunLine(const std::string& run_id, const LoggedModel& logged);
 
 struct RunOutputOptions {
   std::string experiment;  // empty: MLT_EXPERIMENT_NAME/ID, else Default
@@ -72,8 +89,10 @@ class TrainerRun {
   std::string run_id() const;
   void LogParams(const std::map<std::string, std::string>& params);
   void LogMetric(const std::string& key, double value, int64_t step = 0);
-  // Logs (and registers, and copies to --output) a saved bundle folder; returns its URI.
+  // Logs (and, with --register, registers) a saved bundle folder; returns where it went.
   LoggedModel LogModel(const std::filesystem::path& bundle);
+  // Copies a file into the run's artifacts, under `artifact_dir` (empty: the root).
+  void LogArtifact(const std::filesystem::path& file, std::string_view artifact_dir = "");
   void Finish();
 
  private:

@@ -13,6 +13,7 @@
 #include "models/bundle/flavor_registry.h"
 #include "models/logistic/logistic_model.h"
 #include "registry/model_uri.h"
+#include "cli/trainer_cli_support.h"
 #include "support/test_support.h"
 #include "tracking/store_factory.h"
 
@@ -20,6 +21,9 @@ namespace mltrack {
 namespace {
 
 namespace fs = std::filesystem;
+using ::mltrack::testing::Lcg;
+using ::mltrack::testing::MetricValue;
+using ::mltrack::testing::Param;
 using ::mltrack::testing::ProcessOptions;
 using ::mltrack::testing::ProcessResult;
 using ::mltrack::testing::RunMlt;
@@ -30,22 +34,6 @@ using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::StartsWith;
 
-// A reproducible stream for the test's own data.
-class Lcg {
- public:
-  explicit Lcg(uint64_t seed) : state_(seed * 6364136223846793005ULL + 1442695040888963407ULL) {}
-  double Uniform() {
-    state_ = state_ * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<double>(state_ >> 11) * 0x1.0p-53;
-  }
-  double Normal() {
-    double u = Uniform(), v = Uniform();
-    return std::sqrt(-2 * std::log(1 - u)) * std::cos(2 * M_PI * v);
-  }
-
- private:
-  uint64_t state_;
-};
 
 // Rows of age (long), hours (double), color (string), label income ("<=50K" or ">50K") drawn
 // from a logistic model, with a header.
@@ -64,44 +52,11 @@ std::string MakeCsv(int rows, uint64_t seed) {
   return csv;
 }
 
-class TrainCli : public ::testing::Test {
+class TrainCli : public ::mltrack::testing::TrainerCliTest {
  protected:
-  TrainCli() : uri_("sqlite:///" + (dir_ / "mlruns.db").string()) {
+  TrainCli() {
     WriteFile(dir_ / "train.csv", MakeCsv(3000, 1));
     WriteFile(dir_ / "test.csv", MakeCsv(1000, 2));
-  }
-  ProcessOptions Options() const {
-    ProcessOptions options;
-    options.cwd = dir_.path();
-    return options;
-  }
-  ProcessResult Mlt(std::vector<std::string> args) {
-    args.push_back("--tracking-uri");
-    args.push_back(uri_);
-    return RunMlt(args, Options());
-  }
-  // mpirun -np <ranks> mlt args... --tracking-uri <uri>
-  ProcessResult MpiMlt(int ranks, std::vector<std::string> args) {
-    std::vector<std::string> argv = {"mpirun", "-np", std::to_string(ranks), "--oversubscribe",
-                                     "--allow-run-as-root", MLT_BINARY};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.push_back("--tracking-uri");
-    argv.push_back(uri_);
-    ProcessOptions options = Options();
-    options.unset_env = {"MLT_TRACKING_URI", "MLFLOW_TRACKING_URI", "MLT_RUN_ID"};
-    return RunProcess(argv, options);
-  }
-  tracking::TrackingStore& Store() {
-    if (!store_) store_ = tracking::OpenTrackingStore(uri_);
-    return *store_;
-  }
-  std::vector<::mltrack::Run> Runs() {
-    RunSearch search;
-    for (const auto& e : Store().SearchExperiments({}).items) {
-      search.experiment_ids.push_back(e.experiment_id);
-    }
-    if (search.experiment_ids.empty()) return {};
-    return Store().SearchRuns(search).items;
   }
   std::unique_ptr<logistic::LogisticModel> LoadLogistic(const std::string& model_uri) {
     models::FlavorRegistry flavors;
@@ -113,25 +68,7 @@ class TrainCli : public ::testing::Test {
     model.release();
     return std::unique_ptr<logistic::LogisticModel>(typed);
   }
-
-  TempDir dir_;
-  std::string uri_;
-  std::shared_ptr<tracking::TrackingStore> store_;
 };
-
-std::string Param(const Run& run, const std::string& key) {
-  for (const auto& p : run.data.params) {
-    if (p.key == key) return p.value;
-  }
-  return "<absent>";
-}
-
-double MetricValue(const Run& run, const std::string& key) {
-  for (const auto& m : run.data.metrics) {
-    if (m.key == key) return m.value;
-  }
-  return NAN;
-}
 
 TEST_F(TrainCli, TrainsLogsEvaluatesAndLeavesALoadableBundle) {
   ProcessResult r = Mlt({"train", "logistic", "--data", "train.csv", "--test", "test.csv",

@@ -508,11 +508,14 @@ LabelEncoder LabelEncoder::Fit(const models::Table& table, const std::string& co
   LabelEncoder encoder;
   encoder.type_ = models::ValueType(c->values);
   std::set<std::string> seen;
-  ForEachLabel(c->values, [&](size_t row, const std::optional<std::string>& label) {
-    if (!label) {
-      Invalid(fmt::format("label column '{}' has a missing value at row {}", column, row));
-    }
-    seen.insert(*label);
+  // A missing label on one rank must fail every rank before the union below.
+  dist::CheckEveryRank(comm, [&] {
+    ForEachLabel(c->values, [&](size_t row, const std::optional<std::string>& label) {
+      if (!label) {
+        Invalid(fmt::format("label column '{}' has a missing value at row {}", column, row));
+      }
+      seen.insert(*label);
+    });
   });
   std::vector<std::vector<std::string>> local = {{seen.begin(), seen.end()}};
   auto merged = UnionOverRanks(local, ShapeTag({{column, encoder.type_}}), comm);

@@ -300,4 +300,33 @@ Communicator& ProcessCommunicator() {
   return *comm;
 }
 
+void CheckEveryRank(Communicator& comm, const std::function<void()>& step) {
+  std::string failure;  // the error code as one byte, then the message
+  try {
+    step();
+  } catch (const Error& e) {
+    failure = std::string(1, static_cast<char>(e.code())) + e.what();
+  } catch (const std::exception& e) {
+    failure = std::string(1, static_cast<char>(ErrorCode::kInternalError)) + e.what();
+  }
+  if (comm.size() == 1) {
+    if (!failure.empty()) throw AgreedError(static_cast<ErrorCode>(failure[0]), failure.substr(1));
+    return;
+  }
+  std::vector<size_t> lengths;
+  std::vector<std::byte> all = comm.AllgatherV(std::as_bytes(std::span(failure)), &lengths);
+  size_t offset = 0;
+  for (size_t rank = 0; rank < lengths.size(); ++rank) {
+    if (lengths[rank] > 0) {
+      std::string text(reinterpret_cast<const char*>(all.data()) + offset, lengths[rank]);
+      std::string message = text.substr(1);
+      if (static_cast<int>(rank) != comm.rank()) {
+        message = "rank " + std::to_string(rank) + ": " + message;
+      }
+      throw AgreedError(static_cast<ErrorCode>(text[0]), message);
+    }
+    offset += lengths[rank];
+  }
+}
+
 }  // namespace mltrack::dist

@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "mltrack/error.h"
+
 namespace mltrack::dist {
 
 class Communicator {
@@ -84,6 +86,23 @@ void RunThreaded(int ranks, const std::function<void(Communicator&)>& body);
 // Whether this process was started by mpirun/mpiexec (OpenMPI's or PMIx's environment
 // variables are set): only then is MPI initialised.
 bool LaunchedByMpi();
+
+// An error every rank of a group throws together (CheckEveryRank): the job ends cleanly on all
+// ranks, and only one of them needs to report it.
+class AgreedError : public Error {
+ public:
+  using Error::Error;
+};
+
+// Runs `step` on this rank, then agrees with every rank (collective): when any rank's step threw,
+// every rank throws AgreedError with the code and message of the lowest such rank (prefixed
+// "rank N: " on the ranks that did not fail themselves, when there are several ranks). `step`
+// must not call collectives itself: a rank that throws early would leave the others waiting.
+void CheckEveryRank(Communicator& comm, const std::function<void()>& step);
+
+// Ends the whole job now, from a failure on this rank alone: under MPI, MPI_Abort (the other
+// ranks may be waiting in a collective that will never complete); otherwise std::_Exit.
+[[noreturn]] void AbortJob(int exit_code);
 
 // The process's communicator: MPI (MPI_Init_thread on first call, MPI_Finalize at exit) when
 // LaunchedByMpi(), else a single rank. The same object on every call.

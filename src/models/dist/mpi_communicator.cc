@@ -249,6 +249,16 @@ class MpiCommunicator final : public Communicator {
 
 }  // namespace
 
+void AbortJob(int exit_code) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  if (initialized && !finalized) MPI_Abort(MPI_COMM_WORLD, exit_code);
+  std::_Exit(exit_code);
+}
+
 // Declared in communicator.cc, which picks it for ProcessCommunicator() under mpirun.
 std::unique_ptr<Communicator> MakeMpiCommunicator() { return std::make_unique<MpiCommunicator>(); }
 

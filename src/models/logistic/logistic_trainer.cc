@@ -71,8 +71,13 @@ TrainResult TrainLogistic(const TrainInput& input, const LogisticOptions& option
   }
   data::FeatureEncoder features =
       data::FeatureEncoder::Fit(table, input.features, {input.label}, input.unknown, comm);
-  data::DenseMatrix x = features.Encode(table, input.train.origin);
-  std::vector<int32_t> y = labels.Encode(table, input.label, input.train.origin);
+  data::DenseMatrix x;
+  std::vector<int32_t> y;
+  // Bad rows are found on one rank's shard: every rank fails with its message.
+  dist::CheckEveryRank(comm, [&] {
+    x = features.Encode(table, input.train.origin);
+    y = labels.Encode(table, input.label, input.train.origin);
+  });
   std::vector<double> weights = RowWeights(y, labels, options, comm);
 
   LogisticObjective objective(x, y, weights, classes, multinomial, options, comm);
@@ -108,8 +113,12 @@ TrainResult TrainLogistic(const TrainInput& input, const LogisticOptions& option
 
 ClassificationMetrics EvaluateLogistic(const LogisticModel& model, const Rows& rows,
                                        dist::Communicator& comm) {
-  data::DenseMatrix x = model.features().Encode(*rows.table, rows.origin);
-  std::vector<int32_t> y = model.labels().Encode(*rows.table, model.label_column(), rows.origin);
+  data::DenseMatrix x;
+  std::vector<int32_t> y;
+  dist::CheckEveryRank(comm, [&] {
+    x = model.features().Encode(*rows.table, rows.origin);
+    y = model.labels().Encode(*rows.table, model.label_column(), rows.origin);
+  });
   std::vector<double> probabilities;
   logistic::PredictProbabilities(x, model.coefficients(), model.intercepts(), model.classes(),
                                  probabilities, 0);

@@ -1,0 +1,7 @@
+# The random forest trainer (tests/models/forest) and `mlt train forest` end to end.
+mlt_test(forest_test
+  SOURCES models/forest/forest_trainer_test.cc models/forest/forest_model_test.cc
+  LIBS mltrack_forest)
+mlt_test(train_forest_cli_test SOURCES cli/train_forest_cli_test.cc
+  LIBS mltrack_forest mltrack_registry mltrack_tracking)
+add_dependencies(train_forest_cli_test mlt)
