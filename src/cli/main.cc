@@ -18,6 +18,7 @@
 #include "cli/server_command.h"
 #include "cli/train_command.h"
 #include "mltrack/error.h"
+#include "models/als/als_model.h"
 #include "models/dist/communicator.h"
 #include "models/forest/forest_model.h"
 #include "models/logistic/logistic_model.h"
@@ -109,6 +110,7 @@ int Main(int argc, char** argv) {
   // The built-in flavors, so that every command can load the models the trainers save.
   logistic::RegisterLogisticFlavor();
   forest::RegisterForestFlavor();
+  als::RegisterAlsFlavor();
   GlobalOptions global;
   CLI::App app("mlt: track experiments, runs and artifacts (MLflow-compatible)", "mlt");
   app.set_version_flag("--version", fmt::format("mlt {} ({})", MLT_VERSION, MLT_GIT_COMMIT),

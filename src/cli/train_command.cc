@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/train_common.h"
+#include "cli/train_als.h"
 #include "cli/train_forest.h"
 #include "models/bundle/file_util.h"
 #include "models/bundle/mlmodel.h"
@@ -216,6 +217,9 @@ void SetupTrainCommand(CLI::App& command, GlobalOptions& global) {
                    "Random forest (classification or regression; histogram trees, also under "
                    "mpirun)",
                    SetupTrainForest},
+                  {"als",
+                   "ALS recommender (explicit or implicit feedback; blocked, also under mpirun)",
+                   SetupTrainAls},
               });
 }
 

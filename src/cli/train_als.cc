@@ -1,0 +1,287 @@
+#include "cli/train_als.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/train_common.h"
+#include "models/als/als_model.h"
+#include "models/als/als_options.h"
+#include "models/als/als_trainer.h"
+#include "models/als/ratings.h"
+#include "models/bundle/file_util.h"
+#include "models/bundle/mlmodel.h"
+#include "models/dist/communicator.h"
+#include "models/eval/ranking.h"
+#include "mltrack/client.h"
+#include "mltrack/error.h"
+
+namespace mltrack::cli {
+namespace {
+
+using als::AlsOptions;
+using als::Ratings;
+
+struct AlsCommand {
+  std::string ratings;
+  std::string test;
+  double test_fraction = 0;
+  uint64_t split_seed = 42;
+  std::string format = "auto";
+  als::RatingsColumns columns;
+  AlsOptions options;
+  std::string cold_start = "nan";
+  int top_k = 10;
+  std::string recommendations;  // also write top-k for every user here
+  RunOutputOptions output;
+};
+
+// The ranking figures of implicit feedback on held-out ratings: every user with a positive test
+// rating, the model's top k (leaving out the user's training items) against those items.
+std::map<std::string, double> RankingFigures(const als::AlsModel& model, const Ratings& train,
+                                             const Ratings& test, int k,
+                                             dist::Communicator& comm) {
+  // Every rank needs every held-out pair and every seen pair of the users it scores: gather.
+  auto gather = [&](const Ratings& r) {
+    Ratings all;
+    all.user = comm.AllgatherValues<int64_t>(r.user);
+    all.item = comm.AllgatherValues<int64_t>(r.item);
+    all.rating = comm.AllgatherValues<float>(r.rating);
+    all.line.assign(all.user.size(), 0);
+    all.timestamp.assign(all.user.size(), 0);
+    return all;
+  };
+  Ratings all_train = gather(train), all_test = gather(test);
+  const als::AlsFactors& f = model.factors();
+  als::SeenItems seen = als::SeenItems::FromRatings(all_train, f.users, f.items);
+  als::TopK top = model.RecommendAll(k, &seen);
+  std::vector<std::vector<int64_t>> relevant(f.users.size()), recommended(f.users.size());
+  for (size_t i = 0; i < all_test.size(); ++i) {
+    int64_t u = f.users.Index(all_test.user[i]);
+    int64_t item = f.items.Index(all_test.item[i]);
+    if (u < 0 || item < 0 || !(all_test.rating[i] > 0)) continue;
+    relevant[u].push_back(item);
+  }
+  for (size_t u = 0; u < f.users.size(); ++u) {
+    for (int32_t j = 0; j < top.count[u]; ++j) recommended[u].push_back(top.items[u * top.k + j]);
+  }
+  eval::RankingScores s = eval::ScoreRanking(recommended, relevant, k);
+  return {{fmt::format("precision_at_{}", k), s.precision},
+          {fmt::format("recall_at_{}", k), s.recall},
+          {fmt::format("map_at_{}", k), s.map},
+          {fmt::format("ndcg_at_{}", k), s.ndcg},
+          {"ranking_users", static_cast<double>(s.users)}};
+}
+
+std::string FormatFigures(const std::map<std::string, double>& figures) {
+  std::string out;
+  for (const auto& [key, value] : figures) {
+    if (key == "rows" || key == "ranking_users") continue;
+    out += fmt::format("  {} {:.4f}", key, value);
+  }
+  return out;
+}
+
+void RunAls(const GlobalOptions& global, AlsCommand& cmd) {
+  dist::Communicator& comm = dist::ProcessCommunicator();
+  als::RatingsFormat format = als::RatingsFormat::kAuto;
+  CheckEveryRank(comm, [&] {  // before any file is read or run created
+    cmd.options.cold_start = als::ParseColdStart(cmd.cold_start);
+    format = als::ParseRatingsFormat(cmd.format);
+    cmd.options.Validate();
+    if (!cmd.test.empty() && cmd.test_fraction > 0) {
+      throw Error(ErrorCode::kInvalidParameterValue,
+                  "Give either --test or --test-fraction, not both");
+    }
+    if (cmd.top_k < 1) {
+      throw Error(ErrorCode::kInvalidParameterValue,
+                  fmt::format("Invalid --top-k {}: must be at least 1", cmd.top_k));
+    }
+  });
+
+  Ratings train, test;
+  bool has_test = false;
+  CheckEveryRank(comm, [&] {
+    Ratings all = als::ReadRatings(cmd.ratings, format, cmd.columns, comm.rank(), comm.size());
+    if (cmd.test_fraction > 0) {
+      data::Split split = als::RandomSplit(all, cmd.test_fraction, cmd.split_seed);
+      train = als::TakeRatings(all, split.train);
+      test = als::TakeRatings(all, split.test);
+      has_test = true;
+    } else {
+      train = std::move(all);
+    }
+    if (!cmd.test.empty()) {
+      test = als::ReadRatings(cmd.test, format, cmd.columns, comm.rank(), comm.size());
+      has_test = true;
+    }
+  });
+
+  TrainerRun run(global, cmd.output, comm, "als");
+  auto params = cmd.options.AsParams();
+  params["ratings"] = cmd.ratings;
+  params["ranks"] = std::to_string(comm.size());
+  if (!cmd.test.empty()) params["test_data"] = cmd.test;
+  if (cmd.test_fraction > 0) {
+    params["test_fraction"] = FormatParamValue(cmd.test_fraction);
+    params["split_seed"] = std::to_string(cmd.split_seed);
+  }
+  run.LogParams(params);
+
+  Progress progress(comm);
+  auto started = std::chrono::steady_clock::now();
+  // Collective: the trainer and the evaluations agree on their own errors.
+  als::AlsResult result = als::TrainAls(
+      train, cmd.options, comm, [&](int iteration, double loss, const als::AlsModel& model) {
+        run.LogMetric("loss", loss, iteration);
+        std::string line = fmt::format("als: iteration {}/{}  loss {:.6g}", iteration,
+                                       cmd.options.max_iter, loss);
+        if (has_test && !cmd.options.implicit) {
+          double rmse = als::EvaluateRatings(model, test, comm)["rmse"];
+          run.LogMetric("test_rmse", rmse, iteration);
+          line += fmt::format("  test rmse {:.4f}", rmse);
+        }
+        progress.Update(line);
+      });
+  double fit_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  progress.Done();
+  const als::AlsModel& model = *result.model;
+
+  std::map<std::string, double> train_figures, test_figures;
+  if (!cmd.options.implicit) {
+    train_figures = als::EvaluateRatings(model, train, comm);
+    if (has_test) test_figures = als::EvaluateRatings(model, test, comm);
+  } else if (has_test) {
+    test_figures = RankingFigures(model, train, test, cmd.top_k, comm);
+  }
+  run.LogParams({{"users", std::to_string(model.factors().users.size())},
+                 {"items", std::to_string(model.factors().items.size())}});
+  run.LogMetric("fit_seconds", fit_seconds);
+  run.LogMetric("train_ratings", static_cast<double>(result.ratings));
+  run.LogMetric("bytes_sent_per_user_half_iteration",
+                static_cast<double>(result.bytes_sent_users));
+  run.LogMetric("bytes_sent_per_item_half_iteration",
+                static_cast<double>(result.bytes_sent_items));
+  for (const auto& [key, value] : train_figures) run.LogMetric("train_" + key, value);
+  for (const auto& [key, value] : test_figures) {
+    // test_rmse was logged at every iteration, the last of which is this model's.
+    if (has_test && !cmd.options.implicit && key == "rmse") continue;
+    run.LogMetric("test_" + key, value);
+  }
+
+  // The bundle (and the recommendations): rank 0 writes them and logs them.
+  LoggedModel logged;
+  CheckEveryRank(comm, [&] {
+    if (comm.rank() != 0) return;
+    models::ScratchDir scratch;
+    std::filesystem::path bundle = BundleFolder(cmd.output.output_dir, scratch.path());
+    models::ModelMeta meta = models::NewModelMeta();
+    if (run.active()) meta.run_id = run.run_id();
+    models::Table example;
+    size_t rows = std::min<size_t>(5, train.size());
+    example.AddColumn("user", std::vector<int64_t>(train.user.begin(), train.user.begin() + rows));
+    example.AddColumn("item", std::vector<int64_t>(train.item.begin(), train.item.begin() + rows));
+    model.Save(bundle, meta, example);
+    logged = run.LogModel(bundle);
+  });
+  if (!cmd.recommendations.empty()) {
+    // The items every user has seen are spread over the ranks' shards: gathered to every rank.
+    std::vector<int64_t> users = comm.AllgatherValues<int64_t>(train.user);
+    std::vector<int64_t> items = comm.AllgatherValues<int64_t>(train.item);
+    CheckEveryRank(comm, [&] {
+      if (comm.rank() != 0) return;
+      Ratings seen_ratings;
+      seen_ratings.user = std::move(users);
+      seen_ratings.item = std::move(items);
+      seen_ratings.rating.assign(seen_ratings.user.size(), 1.0f);
+      als::SeenItems seen =
+          als::SeenItems::FromRatings(seen_ratings, model.factors().users, model.factors().items);
+      model.WriteRecommendations(cmd.recommendations, model.RecommendAll(cmd.top_k, &seen));
+    });
+  }
+  CheckEveryRank(comm, [&] { run.Finish(); });
+
+  if (comm.rank() != 0) return;
+  std::string out = fmt::format(
+      "Trained {} ALS (rank {}, {} users, {} items) on {} ratings with {} rank{} in {:.2f} s: "
+      "{} iterations, loss {:.6g}\n",
+      cmd.options.implicit ? "implicit" : "explicit", cmd.options.rank,
+      model.factors().users.size(), model.factors().items.size(), result.ratings, comm.size(),
+      comm.size() == 1 ? "" : "s", fit_seconds, result.loss.size(),
+      result.loss.empty() ? NAN : result.loss.back());
+  if (!train_figures.empty()) out += "  train" + FormatFigures(train_figures) + "\n";
+  if (!test_figures.empty()) out += "  test " + FormatFigures(test_figures) + "\n";
+  if (!cmd.recommendations.empty()) {
+    out += fmt::format("Top {} items of every user written to {}\n", cmd.top_k,
+                       cmd.recommendations);
+  }
+  out += RunLine(run.run_id(), logged);
+  Print(out);
+}
+
+}  // namespace
+
+void SetupTrainAls(CLI::App& command, GlobalOptions& global) {
+  auto cmd = std::make_shared<AlsCommand>();
+  AlsOptions& o = cmd->options;
+  command.add_option("--ratings", cmd->ratings,
+                     "Ratings: MovieLens u.data, ratings.dat or ratings.csv, or a CSV with user, "
+                     "item and rating columns")
+      ->required()
+      ->type_name("FILE");
+  command.add_option("--format", cmd->format, "auto, movielens or csv (default: auto)")
+      ->check(CLI::IsMember({"auto", "movielens", "csv"}));
+  command.add_option("--user-col", cmd->columns.user, "The user column of a CSV")
+      ->type_name("NAME");
+  command.add_option("--item-col", cmd->columns.item, "The item column of a CSV")
+      ->type_name("NAME");
+  command.add_option("--rating-col", cmd->columns.rating, "The rating column of a CSV")
+      ->type_name("NAME");
+  command.add_option("--test", cmd->test, "Held-out ratings, scored after training")
+      ->type_name("FILE");
+  command
+      .add_option("--test-fraction", cmd->test_fraction,
+                  "Hold out this fraction of the ratings (by --seed and line number)")
+      ->check(CLI::Range(0.0, 0.99))
+      ->type_name("F");
+  command.add_option("--seed", cmd->split_seed, "Seed of the split (default: 42)")
+      ->type_name("N");
+  command.add_option("--rank", o.rank, "Factors per user and item (default: 10)")
+      ->type_name("K");
+  command.add_option("--reg", o.reg,
+                     "Regularisation, scaled by each user's and item's rating count (default: 0.1)")
+      ->type_name("X");
+  command.add_option("--max-iter", o.max_iter, "Iterations (default: 10)")->type_name("N");
+  command.add_flag("--implicit", o.implicit,
+                   "Implicit feedback: ratings are confidences (Hu, Koren & Volinsky)");
+  command.add_option("--alpha", o.alpha, "Implicit confidence 1 + alpha * r (default: 1)")
+      ->type_name("X");
+  command.add_flag("--nonnegative", o.nonnegative, "Constrain the factors to be >= 0");
+  command.add_flag("--biases", o.biases, "Explicit: learn a global mean and user and item biases");
+  command.add_option("--solver", o.solver, "Implicit solves: cholesky or cg (default: cholesky)")
+      ->check(CLI::IsMember({"cholesky", "cg"}));
+  command.add_option("--cold-start", cmd->cold_start,
+                     "Unknown users or items in evaluation: nan or drop (default: nan)")
+      ->check(CLI::IsMember({"nan", "drop"}));
+  command.add_option("--als-seed", o.seed, "Seed of the initial factors (default: 42)")
+      ->type_name("N");
+  command.add_option("--threads", o.threads, "Threads per rank (default: every core)")
+      ->type_name("N");
+  command.add_option("--top-k", cmd->top_k, "k of the ranking metrics and recommendations (10)")
+      ->type_name("K");
+  command.add_option("--recommendations", cmd->recommendations,
+                     "Also write the top-k items of every user (seen items left out) as CSV")
+      ->type_name("FILE");
+  AddRunOutputOptions(command, cmd->output);
+  command.callback([cmd, &global] { RunAls(global, *cmd); });
+}
+
+}  // namespace mltrack::cli
