@@ -137,9 +137,15 @@ void RunAls(const GlobalOptions& global, AlsCommand& cmd) {
 
   Progress progress(comm);
   auto started = std::chrono::steady_clock::now();
+  // The end of the previous iteration's work; the first iteration's time includes the setup.
+  auto last = started;
+  std::vector<double> iteration_seconds;
   // Collective: the trainer and the evaluations agree on their own errors.
   als::AlsResult result = als::TrainAls(
       train, cmd.options, comm, [&](int iteration, double loss, const als::AlsModel& model) {
+        auto now = std::chrono::steady_clock::now();
+        iteration_seconds.push_back(std::chrono::duration<double>(now - last).count());
+        run.LogMetric("iteration_seconds", iteration_seconds.back(), iteration);
         run.LogMetric("loss", loss, iteration);
         std::string line = fmt::format("als: iteration {}/{}  loss {:.6g}", iteration,
                                        cmd.options.max_iter, loss);
@@ -149,6 +155,7 @@ void RunAls(const GlobalOptions& global, AlsCommand& cmd) {
           line += fmt::format("  test rmse {:.4f}", rmse);
         }
         progress.Update(line);
+        last = std::chrono::steady_clock::now();  // the evaluation above is not the next's
       });
   double fit_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -165,6 +172,13 @@ void RunAls(const GlobalOptions& global, AlsCommand& cmd) {
   run.LogParams({{"users", std::to_string(model.factors().users.size())},
                  {"items", std::to_string(model.factors().items.size())}});
   run.LogMetric("fit_seconds", fit_seconds);
+  // The steady state: the median iteration after the first (which includes the setup).
+  if (!iteration_seconds.empty()) {
+    std::vector<double> later(iteration_seconds.begin() + (iteration_seconds.size() > 1),
+                              iteration_seconds.end());
+    std::nth_element(later.begin(), later.begin() + later.size() / 2, later.end());
+    run.LogMetric("median_iteration_seconds", later[later.size() / 2]);
+  }
   run.LogMetric("train_ratings", static_cast<double>(result.ratings));
   run.LogMetric("bytes_sent_per_user_half_iteration",
                 static_cast<double>(result.bytes_sent_users));
