@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ALS side by side, in one run: `mlt train als` against a straightforward reference ALS written
-# here in numpy/scipy (Debian's python3-numpy and python3-scipy) at identical settings (explicit
-# feedback, weighted-lambda regularisation as Spark MLlib, the same train/test files).
+# here in numpy/scipy (Debian's python3-numpy and python3-scipy, on OpenBLAS from
+# libopenblas0-pthread) at identical settings (explicit feedback, weighted-lambda regularisation
+# as Spark MLlib, the same train/test files).
 #   1. MovieLens latest-small (../shared/data/movielens-latest-small), a random 80/20 split made
 #      once here: test RMSE at rank 10, lambda 0.15, 10 iterations (cold start: drop), and mlt
 #      with biases at rank 20.
@@ -22,7 +23,7 @@ mlt="$build/src/cli/mlt"
 [ -x "$mlt" ] || { echo "run_als_bench: build first ($mlt)" >&2; exit 1; }
 py=/usr/bin/python3  # Debian's python, where python3-numpy and python3-scipy install
 need=()
-for pkg in python3-numpy python3-scipy python3-pandas; do
+for pkg in python3-numpy python3-scipy python3-pandas libopenblas0-pthread; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -13,6 +13,7 @@
 #include "common/atomic_file.h"
 #include "common/parallel.h"
 #include "models/bundle/array_file.h"
+#include "models/bundle/flavor_files.h"
 #include "models/bundle/file_util.h"
 #include "models/bundle/input_example.h"
 #include "mltrack/error.h"
@@ -46,48 +47,27 @@ const double kNaN = std::numeric_limits<double>::quiet_NaN();
 using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using FactorView = Eigen::Map<const RowMajor, Eigen::Unaligned, Eigen::OuterStride<>>;
 
-// Messages name the file, not the folder: they do not depend on where a bundle was unpacked
-// (as array_file.h's and the forest's).
-[[noreturn]] void Damaged(std::string_view problem) {
-  throw Error(ErrorCode::kInvalidParameterValue,
-              fmt::format("Invalid ALS bundle: {}", problem));
-}
+constexpr std::string_view kTitle = "ALS";  // "Invalid ALS bundle: ..."
 
-std::string ShapeText(const std::vector<uint64_t>& shape) { return json(shape).dump(); }
+[[noreturn]] void Damaged(std::string_view problem) { models::ThrowDamagedBundle(kTitle, problem); }
 
-// ReadArrayFile with the bundle's prefix on its messages; a missing file is a damaged bundle.
+using models::ShapeText;
+
 template <typename T>
 models::Array<T> ReadBundleArray(const fs::path& dir, const char* file) {
-  try {
-    return models::ReadArrayFile<T>(dir / file);
-  } catch (const Error& e) {
-    if (e.code() == ErrorCode::kResourceDoesNotExist) Damaged(fmt::format("'{}' is missing", file));
-    if (e.code() == ErrorCode::kInvalidParameterValue) Damaged(e.what());
-    throw;
-  }
+  return models::ReadFlavorArray<T>(dir, file, kTitle);
 }
 
 const json& Field(const json& model, const char* key) {
-  auto it = model.find(key);
-  if (it == model.end()) Damaged(fmt::format("'{}' lacks the field '{}'", kModelFile, key));
-  return *it;
+  return models::JsonField(model, key, kTitle);
 }
 
 bool BoolField(const json& model, const char* key) {
-  const json& v = Field(model, key);
-  if (!v.is_boolean()) {
-    Damaged(fmt::format("'{}' field '{}' must be true or false, got {}", kModelFile, key,
-                        v.dump()));
-  }
-  return v.get<bool>();
+  return models::JsonBoolField(model, key, kTitle);
 }
 
 std::string StringField(const json& model, const char* key) {
-  const json& v = Field(model, key);
-  if (!v.is_string()) {
-    Damaged(fmt::format("'{}' field '{}' must be a string, got {}", kModelFile, key, v.dump()));
-  }
-  return v.get<std::string>();
+  return models::JsonStringField(model, key, kTitle);
 }
 
 // Ids, one per factor row, strictly increasing (IdMap's binary search relies on it).
@@ -529,32 +509,7 @@ void AlsModel::Save(const fs::path& dir, models::ModelMeta meta,
 }
 
 std::unique_ptr<models::Model> AlsModel::Load(const fs::path& dir, const models::ModelMeta& meta) {
-  const json& flavor = meta.flavors.at(kAlsFlavor);
-  if (!flavor.is_object() || !flavor.contains("format_version") ||
-      flavor["format_version"] != kAlsFormatVersion) {
-    Damaged(fmt::format("its MLmodel names format_version {} of flavor {}; this mltrack reads "
-                        "version {}",
-                        flavor.is_object() && flavor.contains("format_version")
-                            ? flavor["format_version"].dump()
-                            : "(none)",
-                        kAlsFlavor, kAlsFormatVersion));
-  }
-
-  json model;
-  try {
-    model = json::parse(models::ReadWholeFile(dir / kModelFile));
-  } catch (const json::parse_error& e) {
-    Damaged(fmt::format("'{}' is not valid JSON: {}", kModelFile, e.what()));
-  } catch (const Error& e) {
-    if (e.code() != ErrorCode::kResourceDoesNotExist) throw;
-    Damaged(fmt::format("'{}' is missing", kModelFile));
-  }
-  if (!model.is_object()) Damaged(fmt::format("'{}' is not a JSON object", kModelFile));
-  const json& version = Field(model, "format_version");
-  if (version != kAlsFormatVersion) {
-    Damaged(fmt::format("'{}' has format_version {}; this mltrack reads version {}", kModelFile,
-                        version.dump(), kAlsFormatVersion));
-  }
+  json model = models::ReadFlavorModelJson(dir, meta, kAlsFlavor, kAlsFormatVersion, kTitle);
   const json& rank_field = Field(model, "rank");
   if (!rank_field.is_number_integer() || rank_field.get<int64_t>() < 1 ||
       rank_field.get<int64_t>() > kMaxRank) {

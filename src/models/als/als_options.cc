@@ -5,23 +5,12 @@
 
 #include <fmt/format.h>
 
+#include "common/option_check.h"
 #include "mltrack/client.h"
 #include "mltrack/error.h"
 
 namespace mltrack::als {
 namespace {
-
-[[noreturn]] void Invalid(std::string_view option, std::string_view value,
-                          std::string_view requirement) {
-  throw Error(ErrorCode::kInvalidParameterValue,
-              fmt::format("Invalid option {}={}: {}", option, value, requirement));
-}
-
-void CheckRange(std::string_view option, int value, int low, int high) {
-  if (value < low || value > high) {
-    Invalid(option, std::to_string(value), fmt::format("must be between {} and {}", low, high));
-  }
-}
 
 const char* Bool(bool value) { return value ? "true" : "false"; }
 
@@ -34,32 +23,34 @@ const char* ColdStartName(ColdStart strategy) {
 ColdStart ParseColdStart(const std::string& name) {
   if (name == "nan") return ColdStart::kNan;
   if (name == "drop") return ColdStart::kDrop;
-  Invalid("cold_start", name, "must be nan or drop");
+  InvalidOption("cold_start", name, "must be nan or drop");
 }
 
 void AlsOptions::Validate() const {
-  CheckRange("rank", rank, 1, 1000);
+  CheckOptionRange("rank", rank, 1, 1000);
   if (!(reg >= 0) || !std::isfinite(reg)) {
-    Invalid("reg", FormatParamValue(reg), "must be a number >= 0");
+    InvalidOption("reg", FormatParamValue(reg), "must be a number >= 0");
   }
-  if (max_iter < 1) Invalid("max_iter", std::to_string(max_iter), "must be at least 1");
+  if (max_iter < 1) InvalidOption("max_iter", std::to_string(max_iter), "must be at least 1");
   if (!(alpha >= 0) || !std::isfinite(alpha)) {
-    Invalid("alpha", FormatParamValue(alpha), "must be a number >= 0");
+    InvalidOption("alpha", FormatParamValue(alpha), "must be a number >= 0");
   }
   if (biases && implicit) {
-    Invalid("biases", "true", "biases apply to explicit feedback only");
+    InvalidOption("biases", "true", "biases apply to explicit feedback only");
   }
   if (solver != "cholesky" && solver != "cg") {
-    Invalid("solver", solver, "must be cholesky or cg");
+    InvalidOption("solver", solver, "must be cholesky or cg");
   }
   if (solver == "cg" && !implicit) {
-    Invalid("solver", solver, "cg applies to implicit feedback only");
+    InvalidOption("solver", solver, "cg applies to implicit feedback only");
   }
   if (solver == "cg" && nonnegative) {
-    Invalid("solver", solver, "nonnegative factors need the cholesky solver");
+    InvalidOption("solver", solver, "nonnegative factors need the cholesky solver");
   }
-  CheckRange("cg_steps", cg_steps, 1, 100);
-  if (threads < 0) Invalid("threads", std::to_string(threads), "must be >= 0 (0: every core)");
+  CheckOptionRange("cg_steps", cg_steps, 1, 100);
+  if (threads < 0) {
+    InvalidOption("threads", std::to_string(threads), "must be >= 0 (0: every core)");
+  }
 }
 
 std::map<std::string, std::string> AlsOptions::AsParams() const {

@@ -10,6 +10,7 @@
 
 #include "common/parallel.h"
 #include "models/bundle/array_file.h"
+#include "models/bundle/flavor_files.h"
 #include "models/bundle/file_util.h"
 #include "models/bundle/input_example.h"
 #include "mltrack/error.h"
@@ -54,12 +55,9 @@ constexpr size_t kRowsPerTask = 512;
 // Far above any max_bins (256 categories are 4 words); bounds what a damaged file can ask for.
 constexpr int64_t kMaxWordsPerSet = 1 << 16;
 
-// Messages name the file, not the folder: they do not depend on where a bundle was unpacked
-// (as array_file.h's).
-[[noreturn]] void Damaged(std::string_view problem) {
-  throw Error(ErrorCode::kInvalidParameterValue,
-              fmt::format("Invalid random forest bundle: {}", problem));
-}
+constexpr std::string_view kTitle = "random forest";  // "Invalid random forest bundle: ..."
+
+[[noreturn]] void Damaged(std::string_view problem) { models::ThrowDamagedBundle(kTitle, problem); }
 
 bool IsIntegerType(DataType type) {
   return type == DataType::kLong || type == DataType::kInteger;
@@ -72,51 +70,25 @@ DataType PredictionType(Task task, DataType label_type) {
   return DataType::kString;
 }
 
-std::string ShapeText(const std::vector<uint64_t>& shape) { return json(shape).dump(); }
+using models::ShapeText;
 
-// ReadArrayFile with the bundle's prefix on its messages; a missing file is a damaged bundle.
 template <typename T>
 models::Array<T> ReadTreeArray(const fs::path& dir, const char* file) {
-  try {
-    return models::ReadArrayFile<T>(dir / file);
-  } catch (const Error& e) {
-    if (e.code() == ErrorCode::kResourceDoesNotExist) Damaged(fmt::format("'{}' is missing", file));
-    if (e.code() == ErrorCode::kInvalidParameterValue) Damaged(e.what());
-    throw;
-  }
+  return models::ReadFlavorArray<T>(dir, file, kTitle);
 }
 
 template <typename T>
 void ExpectShape(const models::Array<T>& array, const char* file,
                  const std::vector<uint64_t>& expected, std::string_view why) {
-  if (array.shape != expected) {
-    Damaged(fmt::format("'{}' has shape {}, expected {} ({})", file, ShapeText(array.shape),
-                        ShapeText(expected), why));
-  }
+  models::ExpectArrayShape(array, file, expected, why, kTitle);
 }
 
-// A field of model.json that must be an integer in [low, high].
 int64_t IntField(const json& model, const char* key, int64_t low, int64_t high) {
-  auto it = model.find(key);
-  if (it == model.end()) Damaged(fmt::format("'{}' lacks the field '{}'", kModelFile, key));
-  if (!it->is_number_integer()) {
-    Damaged(fmt::format("'{}' field '{}' must be an integer, got {}", kModelFile, key,
-                        it->dump()));
-  }
-  int64_t v = it->is_number_unsigned()
-                  ? static_cast<int64_t>(std::min<uint64_t>(it->get<uint64_t>(), INT64_MAX))
-                  : it->get<int64_t>();
-  if (v < low || v > high) {
-    Damaged(fmt::format("'{}' field '{}' is {}; it must be between {} and {}", kModelFile, key, v,
-                        low, high));
-  }
-  return v;
+  return models::JsonIntField(model, key, low, high, kTitle);
 }
 
 const json& Field(const json& model, const char* key) {
-  auto it = model.find(key);
-  if (it == model.end()) Damaged(fmt::format("'{}' lacks the field '{}'", kModelFile, key));
-  return *it;
+  return models::JsonField(model, key, kTitle);
 }
 
 // Number of categorical splits of nodes [begin, end) of the nodes array: with words_per_set
@@ -379,33 +351,8 @@ void RandomForestModel::Save(const fs::path& dir, models::ModelMeta meta,
 
 std::unique_ptr<models::Model> RandomForestModel::Load(const fs::path& dir,
                                                        const models::ModelMeta& meta) {
-  const json& flavor = meta.flavors.at(kForestFlavor);
-  if (!flavor.is_object() || !flavor.contains("format_version") ||
-      flavor["format_version"] != kForestFormatVersion) {
-    Damaged(fmt::format("its MLmodel names format_version {} of flavor {}; this mltrack reads "
-                        "version {}",
-                        flavor.is_object() && flavor.contains("format_version")
-                            ? flavor["format_version"].dump()
-                            : "(none)",
-                        kForestFlavor, kForestFormatVersion));
-  }
-
   // model.json: the encoders and the sizes every array is checked against.
-  json model;
-  try {
-    model = json::parse(models::ReadWholeFile(dir / kModelFile));
-  } catch (const json::parse_error& e) {
-    Damaged(fmt::format("'{}' is not valid JSON: {}", kModelFile, e.what()));
-  } catch (const Error& e) {
-    if (e.code() != ErrorCode::kResourceDoesNotExist) throw;
-    Damaged(fmt::format("'{}' is missing", kModelFile));
-  }
-  if (!model.is_object()) Damaged(fmt::format("'{}' is not a JSON object", kModelFile));
-  const json& version = Field(model, "format_version");
-  if (version != kForestFormatVersion) {
-    Damaged(fmt::format("'{}' has format_version {}; this mltrack reads version {}", kModelFile,
-                        version.dump(), kForestFormatVersion));
-  }
+  json model = models::ReadFlavorModelJson(dir, meta, kForestFlavor, kForestFormatVersion, kTitle);
   const json& task_name = Field(model, "task");
   if (task_name != "classification" && task_name != "regression") {
     Damaged(fmt::format("'{}' field 'task' is {}; expected \"classification\" or \"regression\"",

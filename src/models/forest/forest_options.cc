@@ -7,23 +7,12 @@
 
 #include <fmt/format.h>
 
+#include "common/option_check.h"
 #include "mltrack/client.h"
 #include "mltrack/error.h"
 
 namespace mltrack::forest {
 namespace {
-
-[[noreturn]] void Invalid(std::string_view option, std::string_view value,
-                          std::string_view requirement) {
-  throw Error(ErrorCode::kInvalidParameterValue,
-              fmt::format("Invalid option {}={}: {}", option, value, requirement));
-}
-
-void CheckRange(std::string_view option, int value, int low, int high) {
-  if (value < low || value > high) {
-    Invalid(option, std::to_string(value), fmt::format("must be between {} and {}", low, high));
-  }
-}
 
 // A feature_subset that is a number: a count ("7") or a fraction ("0.5"). nullopt otherwise.
 struct NumericSubset {
@@ -63,14 +52,14 @@ const char* ImpurityName(Impurity impurity) {
 Task ParseTask(const std::string& name) {
   if (name == "classification") return Task::kClassification;
   if (name == "regression") return Task::kRegression;
-  Invalid("task", name, "must be classification or regression");
+  InvalidOption("task", name, "must be classification or regression");
 }
 
 Impurity ParseImpurity(const std::string& name) {
   if (name == "gini") return Impurity::kGini;
   if (name == "entropy") return Impurity::kEntropy;
   if (name == "variance") return Impurity::kVariance;
-  Invalid("impurity", name, "must be gini, entropy or variance");
+  InvalidOption("impurity", name, "must be gini, entropy or variance");
 }
 
 Impurity DefaultImpurity(Task task) {
@@ -79,33 +68,36 @@ Impurity DefaultImpurity(Task task) {
 
 void ForestOptions::Validate() const {
   if (task == Task::kClassification && impurity == Impurity::kVariance) {
-    Invalid("impurity", "variance", "classification takes gini or entropy");
+    InvalidOption("impurity", "variance", "classification takes gini or entropy");
   }
   if (task == Task::kRegression && impurity != Impurity::kVariance) {
-    Invalid("impurity", ImpurityName(impurity), "regression takes variance");
+    InvalidOption("impurity", ImpurityName(impurity), "regression takes variance");
   }
-  CheckRange("num_trees", num_trees, 1, 10000);
-  CheckRange("max_depth", max_depth, 0, 60);
-  CheckRange("max_bins", max_bins, 2, 256);
+  CheckOptionRange("num_trees", num_trees, 1, 10000);
+  CheckOptionRange("max_depth", max_depth, 0, 60);
+  CheckOptionRange("max_bins", max_bins, 2, 256);
   if (min_instances_per_node < 1) {
-    Invalid("min_instances_per_node", std::to_string(min_instances_per_node),
-            "must be at least 1");
+    InvalidOption("min_instances_per_node", std::to_string(min_instances_per_node),
+                  "must be at least 1");
   }
   if (!(min_info_gain >= 0) || !std::isfinite(min_info_gain)) {
-    Invalid("min_info_gain", FormatParamValue(min_info_gain), "must be a number >= 0");
+    InvalidOption("min_info_gain", FormatParamValue(min_info_gain), "must be a number >= 0");
   }
   if (!(subsampling_rate > 0 && subsampling_rate <= 1)) {
-    Invalid("subsampling_rate", FormatParamValue(subsampling_rate), "must be in (0, 1]");
+    InvalidOption("subsampling_rate", FormatParamValue(subsampling_rate), "must be in (0, 1]");
   }
-  if (threads < 0) Invalid("threads", std::to_string(threads), "must be >= 0 (0: every core)");
+  if (threads < 0) {
+    InvalidOption("threads", std::to_string(threads), "must be >= 0 (0: every core)");
+  }
   static const char* kNames[] = {"auto", "all", "sqrt", "log2", "onethird"};
   if (std::find(std::begin(kNames), std::end(kNames), feature_subset) == std::end(kNames)) {
     auto subset = ParseNumericSubset(feature_subset);
     bool ok = subset && (subset->is_count ? subset->count >= 1
                                           : subset->fraction > 0 && subset->fraction <= 1);
     if (!ok) {
-      Invalid("feature_subset", feature_subset,
-              "must be auto, all, sqrt, log2, onethird, a fraction in (0, 1] or a count >= 1");
+      InvalidOption(
+          "feature_subset", feature_subset,
+          "must be auto, all, sqrt, log2, onethird, a fraction in (0, 1] or a count >= 1");
     }
   }
 }

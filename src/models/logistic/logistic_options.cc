@@ -4,17 +4,12 @@
 
 #include <fmt/format.h>
 
+#include "common/option_check.h"
 #include "mltrack/client.h"
 #include "mltrack/error.h"
 
 namespace mltrack::logistic {
 namespace {
-
-[[noreturn]] void Invalid(std::string_view option, std::string_view value,
-                          std::string_view requirement) {
-  throw Error(ErrorCode::kInvalidParameterValue,
-              fmt::format("Invalid option {}={}: {}", option, value, requirement));
-}
 
 std::string Number(double value) { return FormatParamValue(value); }
 
@@ -30,18 +25,22 @@ const char* FamilyName(Family family) {
 }
 
 void LogisticOptions::Validate() const {
-  if (!(reg >= 0) || !std::isfinite(reg)) Invalid("reg", Number(reg), "must be a number >= 0");
-  if (!(l1_ratio >= 0 && l1_ratio <= 1)) {
-    Invalid("l1_ratio", Number(l1_ratio), "must be between 0 and 1");
+  if (!(reg >= 0) || !std::isfinite(reg)) {
+    InvalidOption("reg", Number(reg), "must be a number >= 0");
   }
-  if (max_iter < 1) Invalid("max_iter", std::to_string(max_iter), "must be at least 1");
-  if (!(tol > 0) || !std::isfinite(tol)) Invalid("tol", Number(tol), "must be a number > 0");
-  if (history < 1) Invalid("history", std::to_string(history), "must be at least 1");
-  if (threads < 0) Invalid("threads", std::to_string(threads), "must be >= 0 (0: every core)");
+  if (!(l1_ratio >= 0 && l1_ratio <= 1)) {
+    InvalidOption("l1_ratio", Number(l1_ratio), "must be between 0 and 1");
+  }
+  if (max_iter < 1) InvalidOption("max_iter", std::to_string(max_iter), "must be at least 1");
+  if (!(tol > 0) || !std::isfinite(tol)) InvalidOption("tol", Number(tol), "must be a number > 0");
+  if (history < 1) InvalidOption("history", std::to_string(history), "must be at least 1");
+  if (threads < 0) {
+    InvalidOption("threads", std::to_string(threads), "must be >= 0 (0: every core)");
+  }
   for (const auto& [label, weight] : class_weights) {
     if (!(weight >= 0) || !std::isfinite(weight)) {
-      Invalid("class_weight", fmt::format("{}:{}", label, Number(weight)),
-              "weights must be numbers >= 0");
+      InvalidOption("class_weight", fmt::format("{}:{}", label, Number(weight)),
+                    "weights must be numbers >= 0");
     }
   }
 }
