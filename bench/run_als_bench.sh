@@ -8,9 +8,10 @@
 #      with biases at rank 20.
 #   2. A generated ml-20m shape (138,493 users x 26,744 items, 20,000,263 ratings), rank 10:
 #      seconds per iteration of mlt (median of iterations 2..) and of the reference, and mlt's
-#      against the arithmetic lower bound: Gram accumulation 2 * nnz * k^2 multiply-adds per
-#      iteration (both halves) plus (users + items) * k^3 / 3 for the Cholesky solves, at the
-#      FLOP rate numpy's dgemm measures on this machine.
+#      against the arithmetic lower bound: the Gram accumulation, nnz * k^2 flops per
+#      half-iteration (a symmetric rank-1 update is k^2 / 2 multiply-adds), plus
+#      (users + items) * k^3 / 3 for the Cholesky solves, at the FLOP rate numpy's dgemm
+#      (OpenBLAS) measures on this machine.
 #   3. Implicit ALS on the same shape at rank 64 (conjugate gradient, 3 steps): seconds per
 #      iteration.
 #   4. mpirun -np 2 against 1 process on the same shape: bytes sent per half-iteration and the
@@ -147,7 +148,7 @@ a = np.random.default_rng(0).random((3000, 3000)); a @ a
 best = min((lambda t: (a @ a, time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(3))
 print("%.3e" % (2 * 3000 ** 3 / best))')
 bound=$(awk -v r="$rate" 'BEGIN { nnz = 20000263; k = 10; n = 138493 + 26744
-  printf "%.3f", (2 * 2 * nnz * k * k + n * k * k * k / 3) / r }')
+  printf "%.3f", (2 * nnz * k * k + n * k * k * k / 3) / r }')
 echo "== generated ml-20m shape: 138,493 users x 26,744 items, 20,000,263 ratings"
 printf "  %-52s %8s s\n" "mlt explicit rank 10, per iteration (1 process)" "$e_it"
 printf "  %-52s %8s s\n" "reference ALS, per iteration" "$r_it"
