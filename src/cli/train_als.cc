@@ -33,6 +33,7 @@ struct AlsCommand {
   std::string ratings;
   std::string test;
   double test_fraction = 0;
+  int leave_k_out = 0;
   uint64_t split_seed = 42;
   std::string format = "auto";
   als::RatingsColumns columns;
@@ -96,9 +97,16 @@ void RunAls(const GlobalOptions& global, AlsCommand& cmd) {
     cmd.options.cold_start = als::ParseColdStart(cmd.cold_start);
     format = als::ParseRatingsFormat(cmd.format);
     cmd.options.Validate();
-    if (!cmd.test.empty() && cmd.test_fraction > 0) {
+    int test_choices = !cmd.test.empty() + (cmd.test_fraction > 0) + (cmd.leave_k_out > 0);
+    if (test_choices > 1) {
       throw Error(ErrorCode::kInvalidParameterValue,
-                  "Give either --test or --test-fraction, not both");
+                  "Give one of --test, --test-fraction and --leave-k-out");
+    }
+    if (cmd.leave_k_out > 0 && comm.size() > 1) {
+      // Each rank reads a byte range of the file: a user's ratings are spread over the ranks.
+      throw Error(ErrorCode::kInvalidParameterValue,
+                  "--leave-k-out needs every rating of a user in one process; under mpirun, "
+                  "split the file beforehand and give --test");
     }
     if (cmd.top_k < 1) {
       throw Error(ErrorCode::kInvalidParameterValue,
@@ -110,8 +118,10 @@ void RunAls(const GlobalOptions& global, AlsCommand& cmd) {
   bool has_test = false;
   CheckEveryRank(comm, [&] {
     Ratings all = als::ReadRatings(cmd.ratings, format, cmd.columns, comm.rank(), comm.size());
-    if (cmd.test_fraction > 0) {
-      data::Split split = als::RandomSplit(all, cmd.test_fraction, cmd.split_seed);
+    if (cmd.test_fraction > 0 || cmd.leave_k_out > 0) {
+      data::Split split = cmd.leave_k_out > 0
+                              ? als::LeaveKOut(all, cmd.leave_k_out, cmd.split_seed)
+                              : als::RandomSplit(all, cmd.test_fraction, cmd.split_seed);
       train = als::TakeRatings(all, split.train);
       test = als::TakeRatings(all, split.test);
       has_test = true;
@@ -129,8 +139,9 @@ void RunAls(const GlobalOptions& global, AlsCommand& cmd) {
   params["ratings"] = cmd.ratings;
   params["ranks"] = std::to_string(comm.size());
   if (!cmd.test.empty()) params["test_data"] = cmd.test;
-  if (cmd.test_fraction > 0) {
-    params["test_fraction"] = FormatParamValue(cmd.test_fraction);
+  if (cmd.test_fraction > 0) params["test_fraction"] = FormatParamValue(cmd.test_fraction);
+  if (cmd.leave_k_out > 0) params["leave_k_out"] = std::to_string(cmd.leave_k_out);
+  if (cmd.test_fraction > 0 || cmd.leave_k_out > 0) {
     params["split_seed"] = std::to_string(cmd.split_seed);
   }
   run.LogParams(params);
@@ -266,6 +277,11 @@ void SetupTrainAls(CLI::App& command, GlobalOptions& global) {
                   "Hold out this fraction of the ratings (by --seed and line number)")
       ->check(CLI::Range(0.0, 0.99))
       ->type_name("F");
+  command
+      .add_option("--leave-k-out", cmd->leave_k_out,
+                  "Hold out each user's k most recent ratings (users with k or fewer stay whole)")
+      ->check(CLI::PositiveNumber)
+      ->type_name("K");
   command.add_option("--seed", cmd->split_seed, "Seed of the split (default: 42)")
       ->type_name("N");
   command.add_option("--rank", o.rank, "Factors per user and item (default: 10)")

@@ -146,6 +146,24 @@ TEST_F(TrainAlsCli, TwoMpiRanksAgreeWithOneProcess) {
   }
 }
 
+TEST_F(TrainAlsCli, LeaveKOutHoldsOutEachUsersLatestRatings) {
+  ProcessResult r = Mlt({"train", "als", "--ratings", "ratings.csv", "--leave-k-out", "2",
+                         "--rank", "3", "--max-iter", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto runs = Runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(Param(runs[0], "leave_k_out"), "2");
+  // Every one of the 40 users has more than 2 ratings: 80 held out.
+  EXPECT_EQ(MetricValue(runs[0], "test_rows"), 80);
+  ProcessResult both = Mlt({"train", "als", "--ratings", "ratings.csv", "--leave-k-out", "2",
+                            "--test-fraction", "0.2"});
+  EXPECT_EQ(both.exit_code, 1);
+  EXPECT_EQ(both.err, "mlt: error: Give one of --test, --test-fraction and --leave-k-out\n");
+  ProcessResult mpi = MpiMlt(2, {"train", "als", "--ratings", "ratings.csv", "--leave-k-out", "1"});
+  EXPECT_NE(mpi.exit_code, 0);
+  EXPECT_THAT(mpi.err, HasSubstr("--leave-k-out needs every rating of a user in one process"));
+}
+
 TEST_F(TrainAlsCli, ImplicitFeedbackReportsRankingMetrics) {
   ProcessResult r = Mlt({"train", "als", "--ratings", "ratings.csv", "--implicit", "--alpha",
                          "10", "--rank", "4", "--test-fraction", "0.2", "--top-k", "5"});

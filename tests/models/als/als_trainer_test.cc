@@ -152,7 +152,7 @@ Planted ImplicitBlocks() {
   return {MakeRatings(train), MakeRatings(test)};
 }
 
-TEST(AlsTrainer, ExplicitCheckerboardScoresTheWithheldCellAboveOtherGroup) {
+TEST(AlsTrainer, ExplicitCheckerboardRecommendsTheWithheldCellFirst) {
   AlsOptions options;
   options.rank = 2;
   options.reg = 0.01;
@@ -162,11 +162,16 @@ TEST(AlsTrainer, ExplicitCheckerboardScoresTheWithheldCellAboveOtherGroup) {
   double withheld = model.PredictPair(0, 101);
   EXPECT_NEAR(withheld, 5, 0.5);
   for (int64_t i = 104; i < 108; ++i) EXPECT_GT(withheld, model.PredictPair(0, i) + 2) << i;
+  // Leaving out the items user 0 rated (every item but the withheld one), it comes first.
+  std::vector<int64_t> seen = {100, 102, 103, 104, 105, 106, 107};
+  auto top = model.Recommend(0, 1, seen);
+  ASSERT_EQ(top.size(), 1u);
+  EXPECT_EQ(top[0].first, 101);
   EXPECT_EQ(result.ratings, 63u);
   EXPECT_EQ(result.loss.size(), 15u);
 }
 
-TEST(AlsTrainer, ImplicitCheckerboardScoresTheWithheldCellAboveOtherGroup) {
+TEST(AlsTrainer, ImplicitCheckerboardRecommendsTheWithheldCellFirst) {
   for (std::string solver : {"cholesky", "cg"}) {
     AlsOptions options;
     options.rank = 2;
@@ -181,6 +186,11 @@ TEST(AlsTrainer, ImplicitCheckerboardScoresTheWithheldCellAboveOtherGroup) {
     for (int64_t i = 104; i < 108; ++i) {
       EXPECT_GT(withheld, model.PredictPair(0, i) + 0.3) << solver << " item " << i;
     }
+    // Leaving out what user 0 has seen, the withheld cell is the first recommendation.
+    std::vector<int64_t> seen = {100, 102, 103};
+    auto top = model.Recommend(0, 3, seen);
+    ASSERT_EQ(top.size(), 3u) << solver;
+    EXPECT_EQ(top[0].first, 101) << solver;
   }
 }
 
