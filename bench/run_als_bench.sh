@@ -20,26 +20,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build-test}"
-mlt="$build/src/cli/mlt"
-[ -x "$mlt" ] || { echo "run_als_bench: build first ($mlt)" >&2; exit 1; }
-py=/usr/bin/python3  # Debian's python, where python3-numpy and python3-scipy install
-need=()
-for pkg in python3-numpy python3-scipy python3-pandas libopenblas0-pthread; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-work="${MLT_BENCH_DIR:-/var/tmp}/mlt-als-bench-$$"
-mkdir -p "$work"
-trap 'rm -rf "$work"' EXIT
-export MLT_TRACKING_URI="sqlite:///$work/mlruns.db"
-mpi=(mpirun -np 2 --oversubscribe --allow-run-as-root)
-
-echo "== machine"
-echo "date:   $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "cpu:    $(lscpu | sed -n 's/^Model name: *//p') x $(nproc)"
-echo "memory: $(free -g | awk '/Mem:/ {print $2 " GiB"}')"
+source bench/trainer_bench_setup.sh
+bench_setup als "$build" python3-numpy python3-scipy python3-pandas libopenblas0-pthread
 echo "peers:  numpy $($py -c 'import numpy; print(numpy.__version__)'), scipy $($py -c 'import scipy; print(scipy.__version__)')"
 echo
 

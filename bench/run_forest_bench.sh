@@ -18,26 +18,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build-test}"
-mlt="$build/src/cli/mlt"
-[ -x "$mlt" ] || { echo "run_forest_bench: build first ($mlt)" >&2; exit 1; }
-py=/usr/bin/python3  # Debian's python, where python3-sklearn installs
-need=()
-for pkg in python3-sklearn python3-pandas r-cran-ranger; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-work="${MLT_BENCH_DIR:-/var/tmp}/mlt-forest-bench-$$"
-mkdir -p "$work"
-trap 'rm -rf "$work"' EXIT
-export MLT_TRACKING_URI="sqlite:///$work/mlruns.db"
-mpi=(mpirun -np 2 --oversubscribe --allow-run-as-root)
-
-echo "== machine"
-echo "date:   $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "cpu:    $(lscpu | sed -n 's/^Model name: *//p') x $(nproc)"
-echo "memory: $(free -g | awk '/Mem:/ {print $2 " GiB"}')"
+source bench/trainer_bench_setup.sh
+bench_setup forest "$build" python3-sklearn python3-pandas r-cran-ranger
 echo "peers:  scikit-learn $($py -c 'import sklearn; print(sklearn.__version__)'), ranger $(dpkg-query -W -f='${Version}' r-cran-ranger) (R $(dpkg-query -W -f='${Version}' r-base-core))"
 echo
 

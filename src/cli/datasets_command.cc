@@ -63,6 +63,16 @@ void AddOutputOption(CLI::App& command, std::string* output) {
       ->type_name("FILE");
 }
 
+// --rows and --features of the classification and regression sets (both default 1000 x 20).
+void AddShapeOptions(CLI::App& command, uint64_t* rows, int* features) {
+  command.add_option("--rows", *rows, "Number of rows (default 1000)")
+      ->type_name("N")
+      ->check(IntegerValidator<uint64_t>(1));
+  command.add_option("--features", *features, "Number of feature columns (default 20)")
+      ->type_name("N")
+      ->check(PositiveIntValidator());
+}
+
 void AddSeedOption(CLI::App& command, uint64_t* seed) {
   command.add_option("--seed", *seed, "Seed of the random streams (default 0)")
       ->type_name("N")
@@ -95,12 +105,7 @@ void SetupClassification(CLI::App& command, GlobalOptions&) {
   auto options = std::make_shared<Options>();
   data::ClassificationSpec& spec = options->spec;
   AddOutputOption(command, &options->output);
-  command.add_option("--rows", spec.rows, "Number of rows (default 1000)")
-      ->type_name("N")
-      ->check(IntegerValidator<uint64_t>(1));
-  command.add_option("--features", spec.features, "Number of feature columns (default 20)")
-      ->type_name("N")
-      ->check(PositiveIntValidator());
+  AddShapeOptions(command, &spec.rows, &spec.features);
   command.add_option("--informative", spec.informative,
                      "Features that carry the classes (default 2)")
       ->type_name("N")
@@ -142,12 +147,7 @@ void SetupRegression(CLI::App& command, GlobalOptions&) {
   auto options = std::make_shared<Options>();
   data::RegressionSpec& spec = options->spec;
   AddOutputOption(command, &options->output);
-  command.add_option("--rows", spec.rows, "Number of rows (default 1000)")
-      ->type_name("N")
-      ->check(IntegerValidator<uint64_t>(1));
-  command.add_option("--features", spec.features, "Number of feature columns (default 20)")
-      ->type_name("N")
-      ->check(PositiveIntValidator());
+  AddShapeOptions(command, &spec.rows, &spec.features);
   command.add_option("--informative", spec.informative,
                      "Features with a non-zero weight (default 10)")
       ->type_name("N")

@@ -10,7 +10,6 @@
 
 #include "mltrack/error.h"
 #include "models/bundle/archive.h"
-#include "models/bundle/file_util.h"
 #include "models/bundle/mlmodel.h"
 #include "registry/model_uri.h"
 #include "registry/registry_json.h"
@@ -50,6 +49,12 @@ std::vector<T> SearchAll(registry::RegistrySearch search, Search&& next_page) {
     if (page.next_page_token.empty()) return all;
     search.page_token = page.next_page_token;
   }
+}
+
+// The positional MODEL_URI of describe, download and export.
+void AddModelUriArgument(CLI::App& command, std::string* uri) {
+  command.add_option("MODEL_URI", *uri, "The model: runs:/, models:/, a folder or archive")
+      ->required();
 }
 
 void AddNameArgument(CLI::App& command, std::string* name) {
@@ -268,8 +273,7 @@ void SetupDescribe(CLI::App& command, GlobalOptions& global) {
     bool json = false;
   };
   auto options = std::make_shared<Options>();
-  command.add_option("MODEL_URI", options->uri, "The model: runs:/, models:/, a folder or archive")
-      ->required();
+  AddModelUriArgument(command, &options->uri);
   command.add_flag("--json", options->json,
                    "Print {\"model_uri\", \"location\", \"run_id\", \"registered_model\", "
                    "\"mlmodel\"} as JSON");
@@ -277,13 +281,9 @@ void SetupDescribe(CLI::App& command, GlobalOptions& global) {
     auto resolver = MakeResolver(global);
     registry::ResolvedModel resolved = resolver.Resolve(options->uri);
     models::ModelMeta meta;
-    if (resolved.local && fs::is_directory(resolved.location)) {
-      meta = models::ReadMlmodel(fs::path(resolved.location) / models::kMlmodelFileName);
-    } else {
-      models::ScratchDir scratch;
-      fs::path bundle = resolver.Download(options->uri, scratch.path() / "bundle");
+    resolver.WithBundleFolder(options->uri, [&](const fs::path& bundle) {
       meta = models::ReadMlmodel(bundle / models::kMlmodelFileName);
-    }
+    });
     std::string run_id = !meta.run_id.empty() ? meta.run_id : resolved.run_id;
     if (options->json) {
       nlohmann::json out = {{"model_uri", options->uri},
@@ -335,8 +335,7 @@ void SetupDownload(CLI::App& command, GlobalOptions& global) {
     std::string out;
   };
   auto options = std::make_shared<Options>();
-  command.add_option("MODEL_URI", options->uri, "The model: runs:/, models:/, a folder or archive")
-      ->required();
+  AddModelUriArgument(command, &options->uri);
   command.add_option("-o,--output", options->out, "The bundle folder to create (must not exist)")
       ->required()
       ->type_name("DIR");
@@ -352,21 +351,13 @@ void SetupExport(CLI::App& command, GlobalOptions& global) {
     std::string out;
   };
   auto options = std::make_shared<Options>();
-  command.add_option("MODEL_URI", options->uri, "The model: runs:/, models:/, a folder or archive")
-      ->required();
+  AddModelUriArgument(command, &options->uri);
   command.add_option("-o,--output", options->out, "The .tar.gz archive to write")
       ->required()
       ->type_name("FILE");
   command.callback([options, &global] {
-    auto resolver = MakeResolver(global);
-    registry::ResolvedModel resolved = resolver.Resolve(options->uri);
-    if (resolved.local && fs::is_directory(resolved.location)) {
-      models::ExportBundle(resolved.location, options->out);
-    } else {
-      models::ScratchDir scratch;
-      fs::path bundle = resolver.Download(options->uri, scratch.path() / "bundle");
-      models::ExportBundle(bundle, options->out);
-    }
+    MakeResolver(global).WithBundleFolder(
+        options->uri, [&](const fs::path& bundle) { models::ExportBundle(bundle, options->out); });
     Print(options->out + "\n");
   });
 }

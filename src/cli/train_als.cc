@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,6 @@
 #include "models/als/als_options.h"
 #include "models/als/als_trainer.h"
 #include "models/als/ratings.h"
-#include "models/bundle/file_util.h"
 #include "models/bundle/mlmodel.h"
 #include "models/dist/communicator.h"
 #include "models/eval/ranking.h"
@@ -44,35 +44,41 @@ struct AlsCommand {
   RunOutputOptions output;
 };
 
-// The ranking figures of implicit feedback on held-out ratings: every user with a positive test
-// rating, the model's top k (leaving out the user's training items) against those items.
-std::map<std::string, double> RankingFigures(const als::AlsModel& model, const Ratings& train,
-                                             const Ratings& test, int k,
-                                             dist::Communicator& comm) {
-  // Every rank needs every held-out pair and every seen pair of the users it scores: gather.
-  auto gather = [&](const Ratings& r) {
-    Ratings all;
-    all.user = comm.AllgatherValues<int64_t>(r.user);
-    all.item = comm.AllgatherValues<int64_t>(r.item);
-    all.rating = comm.AllgatherValues<float>(r.rating);
-    all.line.assign(all.user.size(), 0);
-    all.timestamp.assign(all.user.size(), 0);
-    return all;
-  };
-  Ratings all_train = gather(train), all_test = gather(test);
+// The user and item ids of every rank's ratings (their ratings are not needed), on every rank.
+Ratings GatherPairs(const Ratings& mine, dist::Communicator& comm) {
+  Ratings all;
+  all.user = comm.AllgatherValues<int64_t>(mine.user);
+  all.item = comm.AllgatherValues<int64_t>(mine.item);
+  return all;
+}
+
+// The top k of every user, the items the user rated in training left out. Collective: the
+// training pairs are spread over the ranks' shards.
+als::TopK TopKOfEveryUser(const als::AlsModel& model, const Ratings& train, int k,
+                          dist::Communicator& comm) {
   const als::AlsFactors& f = model.factors();
-  als::SeenItems seen = als::SeenItems::FromRatings(all_train, f.users, f.items);
-  als::TopK top = model.RecommendAll(k, &seen);
+  als::SeenItems seen = als::SeenItems::FromRatings(GatherPairs(train, comm), f.users, f.items);
+  return model.RecommendAll(k, &seen);
+}
+
+// The ranking figures of implicit feedback on held-out ratings: every user with a positive test
+// rating, its top k (`top`) against those items.
+std::map<std::string, double> RankingFigures(const als::AlsModel& model, const als::TopK& top,
+                                             const Ratings& test, dist::Communicator& comm) {
+  Ratings all_test = GatherPairs(test, comm);
+  std::vector<float> ratings = comm.AllgatherValues<float>(test.rating);
+  const als::AlsFactors& f = model.factors();
   std::vector<std::vector<int64_t>> relevant(f.users.size()), recommended(f.users.size());
-  for (size_t i = 0; i < all_test.size(); ++i) {
+  for (size_t i = 0; i < all_test.user.size(); ++i) {
     int64_t u = f.users.Index(all_test.user[i]);
     int64_t item = f.items.Index(all_test.item[i]);
-    if (u < 0 || item < 0 || !(all_test.rating[i] > 0)) continue;
+    if (u < 0 || item < 0 || !(ratings[i] > 0)) continue;
     relevant[u].push_back(item);
   }
   for (size_t u = 0; u < f.users.size(); ++u) {
     for (int32_t j = 0; j < top.count[u]; ++j) recommended[u].push_back(top.items[u * top.k + j]);
   }
+  const int k = top.k;
   eval::RankingScores s = eval::ScoreRanking(recommended, relevant, k);
   return {{fmt::format("precision_at_{}", k), s.precision},
           {fmt::format("recall_at_{}", k), s.recall},
@@ -173,12 +179,17 @@ void RunAls(const GlobalOptions& global, AlsCommand& cmd) {
   progress.Done();
   const als::AlsModel& model = *result.model;
 
+  // The top k of every user serves both the ranking figures and the recommendations file.
+  std::optional<als::TopK> top;
+  if ((cmd.options.implicit && has_test) || !cmd.recommendations.empty()) {
+    top = TopKOfEveryUser(model, train, cmd.top_k, comm);
+  }
   std::map<std::string, double> train_figures, test_figures;
   if (!cmd.options.implicit) {
     train_figures = als::EvaluateRatings(model, train, comm);
     if (has_test) test_figures = als::EvaluateRatings(model, test, comm);
   } else if (has_test) {
-    test_figures = RankingFigures(model, train, test, cmd.top_k, comm);
+    test_figures = RankingFigures(model, *top, test, comm);
   }
   run.LogParams({{"users", std::to_string(model.factors().users.size())},
                  {"items", std::to_string(model.factors().items.size())}});
@@ -202,34 +213,17 @@ void RunAls(const GlobalOptions& global, AlsCommand& cmd) {
     run.LogMetric("test_" + key, value);
   }
 
-  // The bundle (and the recommendations): rank 0 writes them and logs them.
-  LoggedModel logged;
-  CheckEveryRank(comm, [&] {
-    if (comm.rank() != 0) return;
-    models::ScratchDir scratch;
-    std::filesystem::path bundle = BundleFolder(cmd.output.output_dir, scratch.path());
-    models::ModelMeta meta = models::NewModelMeta();
-    if (run.active()) meta.run_id = run.run_id();
-    models::Table example;
+  // The bundle, with a few training pairs as the input example (and the recommendations).
+  LoggedModel logged = run.SaveModel(comm, [&](const auto& bundle, models::ModelMeta meta) {
     size_t rows = std::min<size_t>(5, train.size());
+    models::Table example;
     example.AddColumn("user", std::vector<int64_t>(train.user.begin(), train.user.begin() + rows));
     example.AddColumn("item", std::vector<int64_t>(train.item.begin(), train.item.begin() + rows));
-    model.Save(bundle, meta, example);
-    logged = run.LogModel(bundle);
+    model.Save(bundle, std::move(meta), example);
   });
   if (!cmd.recommendations.empty()) {
-    // The items every user has seen are spread over the ranks' shards: gathered to every rank.
-    std::vector<int64_t> users = comm.AllgatherValues<int64_t>(train.user);
-    std::vector<int64_t> items = comm.AllgatherValues<int64_t>(train.item);
     CheckEveryRank(comm, [&] {
-      if (comm.rank() != 0) return;
-      Ratings seen_ratings;
-      seen_ratings.user = std::move(users);
-      seen_ratings.item = std::move(items);
-      seen_ratings.rating.assign(seen_ratings.user.size(), 1.0f);
-      als::SeenItems seen =
-          als::SeenItems::FromRatings(seen_ratings, model.factors().users, model.factors().items);
-      model.WriteRecommendations(cmd.recommendations, model.RecommendAll(cmd.top_k, &seen));
+      if (comm.rank() == 0) model.WriteRecommendations(cmd.recommendations, *top);
     });
   }
   CheckEveryRank(comm, [&] { run.Finish(); });

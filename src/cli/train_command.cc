@@ -8,7 +8,6 @@
 #include "cli/train_common.h"
 #include "cli/train_als.h"
 #include "cli/train_forest.h"
-#include "models/bundle/file_util.h"
 #include "models/bundle/mlmodel.h"
 #include "models/data/split.h"
 #include "models/dist/communicator.h"
@@ -139,19 +138,11 @@ void RunLogistic(const GlobalOptions& global, LogisticCommand& cmd) {
   LogEvaluation(run, "train", train_metrics);
   if (loaded.test) LogEvaluation(run, "test", test_metrics);
 
-  // The bundle: rank 0 saves it with a few training rows as the input example, and logs it.
-  LoggedModel logged;
-  CheckEveryRank(comm, [&] {
-    if (comm.rank() != 0) return;
-    models::Table example = InputExample(loaded.train.table, cmd.label);
-    models::ScratchDir scratch;
-    std::filesystem::path bundle = BundleFolder(cmd.output.output_dir, scratch.path());
-    models::ModelMeta meta = models::NewModelMeta();
-    if (run.active()) meta.run_id = run.run_id();
-    result.model->Save(bundle, meta, example);
-    logged = run.LogModel(bundle);
-    run.Finish();
+  // The bundle, with a few training rows as the input example.
+  LoggedModel logged = run.SaveModel(comm, [&](const auto& bundle, models::ModelMeta meta) {
+    result.model->Save(bundle, std::move(meta), InputExample(loaded.train.table, cmd.label));
   });
+  CheckEveryRank(comm, [&] { run.Finish(); });
 
   if (comm.rank() != 0) return;
   std::string out = fmt::format(

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "mltrack/error.h"
+#include "models/bundle/file_util.h"
 #include "models/data/encoding.h"
 #include "models/data/split.h"
 
@@ -125,11 +126,6 @@ models::Table InputExample(const models::Table& train, const std::string& label)
   return data::DropColumn(data::TakeRows(train, rows), label);
 }
 
-std::filesystem::path BundleFolder(const std::string& output_dir,
-                                   const std::filesystem::path& scratch) {
-  return output_dir.empty() ? scratch / "model" : std::filesystem::path(output_dir);
-}
-
 std::string RunLine(const std::string& run_id, const LoggedModel& logged) {
   std::string line = fmt::format("Run {}; model {}", run_id, logged.model_uri);
   if (!logged.registered_version.empty()) {
@@ -178,14 +174,31 @@ void TrainerRun::LogMetric(const std::string& key, double value, int64_t step) {
   if (run_) run_->LogMetric(key, value, step);
 }
 
-LoggedModel TrainerRun::LogModel(const std::filesystem::path& bundle) {
-  if (!run_) return {};
-  return run_->LogModel(bundle, options_.model_path,
-                        {.registered_model_name = options_.register_name});
+LoggedModel TrainerRun::SaveModel(
+    dist::Communicator& comm,
+    const std::function<void(const std::filesystem::path&, models::ModelMeta)>& save) {
+  LoggedModel logged;
+  CheckEveryRank(comm, [&] {
+    if (comm.rank() != 0) return;
+    models::ScratchDir scratch;
+    std::filesystem::path bundle =
+        options_.output_dir.empty() ? scratch.path() / "model" : std::filesystem::path(options_.output_dir);
+    models::ModelMeta meta = models::NewModelMeta();
+    if (run_) meta.run_id = run_->run_id();
+    save(bundle, std::move(meta));
+    if (run_) {
+      logged = run_->LogModel(bundle, options_.model_path,
+                              {.registered_model_name = options_.register_name});
+    }
+  });
+  return logged;
 }
 
-void TrainerRun::LogArtifact(const std::filesystem::path& file, std::string_view artifact_dir) {
-  if (run_) run_->LogArtifact(file, artifact_dir);
+void TrainerRun::LogTextArtifact(const std::string& name, std::string_view text) {
+  if (!run_) return;
+  models::ScratchDir scratch;
+  models::WriteFileAtomically(scratch.path() / name, text);
+  run_->LogArtifact(scratch.path() / name);
 }
 
 void TrainerRun::Finish() {

@@ -21,6 +21,7 @@
 
 #include "cli/cli_util.h"
 #include "mltrack/client.h"
+#include "models/bundle/mlmodel.h"
 #include "models/bundle/signature.h"
 #include "models/data/csv.h"
 #include "models/dist/communicator.h"
@@ -60,10 +61,6 @@ std::map<std::string, std::string> DataParams(const DataOptions& data, const std
 // The input example of a bundle: the first rows of the training table, without the label.
 models::Table InputExample(const models::Table& train, const std::string& label);
 
-// The bundle folder rank 0 saves into: --output when given, else a folder in `scratch`.
-std::filesystem::path BundleFolder(const std::string& output_dir,
-                                   const std::filesystem::path& scratch);
-
 // The report's last line: "Run <id>; model runs:/<id>/model[ (registered as N version V)]\n".
 std::string RunLine(const std::string& run_id, const LoggedModel& logged);
 
@@ -89,10 +86,14 @@ class TrainerRun {
   std::string run_id() const;
   void LogParams(const std::map<std::string, std::string>& params);
   void LogMetric(const std::string& key, double value, int64_t step = 0);
-  // Logs (and, with --register, registers) a saved bundle folder; returns where it went.
-  LoggedModel LogModel(const std::filesystem::path& bundle);
-  // Copies a file into the run's artifacts, under `artifact_dir` (empty: the root).
-  void LogArtifact(const std::filesystem::path& file, std::string_view artifact_dir = "");
+  // The trainer's bundle: rank 0 writes it with `save(folder, meta)` (meta: NewModelMeta with
+  // this run's id) into --output or a temporary folder, then logs it (and registers it with
+  // --register). Collective: an error fails every rank alike; other ranks return {}.
+  LoggedModel SaveModel(
+      dist::Communicator& comm,
+      const std::function<void(const std::filesystem::path&, models::ModelMeta)>& save);
+  // A small text file `name` at the root of the run's artifacts.
+  void LogTextArtifact(const std::string& name, std::string_view text);
   void Finish();
 
  private:

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -16,7 +15,6 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/train_common.h"
-#include "models/bundle/file_util.h"
 #include "models/bundle/mlmodel.h"
 #include "models/data/split.h"
 #include "models/dist/communicator.h"
@@ -150,27 +148,12 @@ void RunForest(const GlobalOptions& global, ForestCommand& cmd) {
                   model.feature_importances()[j]);
   }
 
-  // The bundle and the importances: rank 0 saves them and logs them.
-  LoggedModel logged;
+  // The bundle, with a few training rows as the input example, and the importances.
+  LoggedModel logged = run.SaveModel(comm, [&](const auto& bundle, models::ModelMeta meta) {
+    model.Save(bundle, std::move(meta), InputExample(loaded.train.table, cmd.label));
+  });
   CheckEveryRank(comm, [&] {
-    if (comm.rank() != 0) return;
-    models::Table example = InputExample(loaded.train.table, cmd.label);
-    models::ScratchDir scratch;
-    std::filesystem::path bundle = BundleFolder(cmd.output.output_dir, scratch.path());
-    models::ModelMeta meta = models::NewModelMeta();
-    if (run.active()) meta.run_id = run.run_id();
-    model.Save(bundle, meta, example);
-    if (run.active()) {
-      std::filesystem::path importances = scratch.path() / "feature_importances.json";
-      std::ofstream file(importances, std::ios::binary);
-      file << ImportancesJson(model);
-      file.close();
-      if (!file) {
-        throw Error(ErrorCode::kIoError, fmt::format("Cannot write {}", importances.string()));
-      }
-      run.LogArtifact(importances);
-    }
-    logged = run.LogModel(bundle);
+    run.LogTextArtifact("feature_importances.json", ImportancesJson(model));
     run.Finish();
   });
 

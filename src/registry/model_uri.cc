@@ -327,13 +327,25 @@ fs::path ModelResolver::Download(std::string_view model_uri, const fs::path& des
   return dest_dir;
 }
 
+void ModelResolver::WithBundleFolder(std::string_view model_uri,
+                                     const std::function<void(const fs::path&)>& use) {
+  ModelUri parsed = ParseModelUri(model_uri);
+  std::error_code ec;
+  if (parsed.kind == ModelUri::Kind::kLocal && fs::is_directory(parsed.local_path, ec)) {
+    use(parsed.local_path);
+    return;
+  }
+  models::ScratchDir scratch;
+  use(Download(model_uri, scratch.path() / "bundle"));
+}
+
 std::unique_ptr<models::Model> ModelResolver::Load(std::string_view model_uri,
                                                    const models::FlavorRegistry& flavors) {
-  ModelUri parsed = ParseModelUri(model_uri);
-  if (parsed.kind == ModelUri::Kind::kLocal) return models::LoadModel(parsed.local_path, flavors);
-  models::ScratchDir scratch;
-  fs::path bundle = Download(model_uri, scratch.path() / "bundle");
-  return models::LoadModel(bundle, flavors);
+  std::unique_ptr<models::Model> model;
+  WithBundleFolder(model_uri, [&](const fs::path& bundle) {
+    model = models::LoadModel(bundle, flavors);
+  });
+  return model;
 }
 
 ModelVersion ModelResolver::Register(std::string_view model_uri, const std::string& name,

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -80,6 +81,12 @@ class ModelResolver {
   // the location has none, kResourceDoesNotExist "No model bundle at 'runs:/<id>/model': ... has
   // no MLmodel file" and `dest_dir` is not left behind.
   std::filesystem::path Download(std::string_view model_uri, const std::filesystem::path& dest_dir);
+
+  // Calls `use` with a folder holding the bundle of `model_uri`: a local bundle folder itself,
+  // anything else (a run, a registered version, an archive) downloaded into a temporary folder
+  // that is removed when `use` returns or throws.
+  void WithBundleFolder(std::string_view model_uri,
+                        const std::function<void(const std::filesystem::path&)>& use);
 
   // Fetches (into a temporary folder, removed before returning, unless the URI is a local
   // folder) and loads the model with the flavor table.

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/tracking_uri.h"
+#include "cli/cli_expect.h"
 #include "support/test_support.h"
 #include "tracking/entity_json.h"
 #include "tracking/store_factory.h"
@@ -20,6 +21,9 @@ namespace mltrack {
 namespace {
 
 namespace fs = std::filesystem;
+using ::mltrack::testing::ExpectOutput;
+using ::mltrack::testing::ExpectError;
+using ::mltrack::testing::ExpectUsageError;
 using ::mltrack::testing::ProcessOptions;
 using ::mltrack::testing::ProcessResult;
 using ::mltrack::testing::ReadFile;
@@ -27,7 +31,6 @@ using ::mltrack::testing::RunMlt;
 using ::mltrack::testing::TempDir;
 using ::mltrack::testing::WriteFile;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
 constexpr int64_t kT0 = 1700000000000;  // 2023-11-14 22:13:20 UTC
@@ -40,24 +43,6 @@ std::string Utc(int64_t millis) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
   return buf;
-}
-
-void ExpectUsageError(const ProcessResult& r, const std::string& message) {
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "mlt: error: " + message + "\nRun with --help for more information.\n");
-}
-
-void ExpectError(const ProcessResult& r, int exit_code, const std::string& message) {
-  EXPECT_EQ(r.exit_code, exit_code);
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "mlt: error: " + message + "\n");
-}
-
-void ExpectOutput(const ProcessResult& r, const std::string& out) {
-  EXPECT_EQ(r.err, "");
-  EXPECT_EQ(r.exit_code, 0);
-  EXPECT_EQ(r.out, out);
 }
 
 // Each test has its own database in its own folder, and runs mlt in that folder so that a

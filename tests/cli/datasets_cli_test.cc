@@ -11,35 +11,21 @@
 
 #include "models/data/csv.h"
 #include "models/data/generators.h"
+#include "cli/cli_expect.h"
 #include "support/test_support.h"
 
 namespace mltrack {
 namespace {
 
 namespace fs = std::filesystem;
+using ::mltrack::testing::ExpectOutput;
+using ::mltrack::testing::ExpectError;
+using ::mltrack::testing::ExpectUsageError;
 using ::mltrack::testing::ProcessResult;
 using ::mltrack::testing::ReadFile;
 using ::mltrack::testing::RunMlt;
 using ::mltrack::testing::TempDir;
 using ::mltrack::testing::WriteFile;
-
-void ExpectOutput(const ProcessResult& r, const std::string& out) {
-  EXPECT_EQ(r.err, "");
-  EXPECT_EQ(r.exit_code, 0);
-  EXPECT_EQ(r.out, out);
-}
-
-void ExpectError(const ProcessResult& r, int exit_code, const std::string& message) {
-  EXPECT_EQ(r.exit_code, exit_code);
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "mlt: error: " + message + "\n");
-}
-
-void ExpectUsageError(const ProcessResult& r, const std::string& message) {
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "mlt: error: " + message + "\nRun with --help for more information.\n");
-}
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;

@@ -19,12 +19,16 @@
 #include "registry/registry_factory.h"
 #include "server/tracking_server.h"
 #include "support/scale_bundle.h"
+#include "cli/cli_expect.h"
 #include "support/test_support.h"
 
 namespace mltrack {
 namespace {
 
 namespace fs = std::filesystem;
+using ::mltrack::testing::ExpectOutput;
+using ::mltrack::testing::ExpectError;
+using ::mltrack::testing::ExpectUsageError;
 using ::mltrack::testing::PredictScale;
 using ::mltrack::testing::ProcessResult;
 using ::mltrack::testing::ReadFile;
@@ -45,24 +49,6 @@ std::string Utc(int64_t millis) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
   return buf;
-}
-
-void ExpectOutput(const ProcessResult& r, const std::string& out) {
-  EXPECT_EQ(r.err, "");
-  EXPECT_EQ(r.exit_code, 0);
-  EXPECT_EQ(r.out, out);
-}
-
-void ExpectError(const ProcessResult& r, int exit_code, const std::string& message) {
-  EXPECT_EQ(r.exit_code, exit_code);
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "mlt: error: " + message + "\n");
-}
-
-void ExpectUsageError(const ProcessResult& r, const std::string& message) {
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "mlt: error: " + message + "\nRun with --help for more information.\n");
 }
 
 // A tracking URI per test: a SQLite file (GetParam() false) or an in-process server on an
@@ -184,7 +170,7 @@ TEST_P(ModelsCli, DescribesDownloadsAndExportsEveryUriForm) {
 
   // Every remote form leads to the same bundle.
   int n = 0;
-  for (const std::string uri : {"runs:/" + run + "/model", std::string("models:/recs/1"),
+  for (const std::string& uri : {"runs:/" + run + "/model", std::string("models:/recs/1"),
                                 std::string("models:/recs/staging"),
                                 std::string("models:/recs/latest"),
                                 std::string("models:/recs@prod")}) {

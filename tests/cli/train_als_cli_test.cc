@@ -12,12 +12,14 @@
 #include "cli/trainer_cli_support.h"
 #include "models/als/als_model.h"
 #include "models/bundle/flavor_registry.h"
+#include "cli/cli_expect.h"
 #include "support/test_support.h"
 
 namespace mltrack {
 namespace {
 
 namespace fs = std::filesystem;
+using ::mltrack::testing::ExpectError;
 using ::mltrack::testing::Lcg;
 using ::mltrack::testing::MetricValue;
 using ::mltrack::testing::Param;
@@ -25,7 +27,6 @@ using ::mltrack::testing::ProcessResult;
 using ::mltrack::testing::ReadFile;
 using ::mltrack::testing::WriteFile;
 using ::testing::HasSubstr;
-using ::testing::MatchesRegex;
 using ::testing::StartsWith;
 
 // Ratings of 40 users and 30 items from planted rank-2 factors, half-star steps from 0.5 to 5,
@@ -179,14 +180,8 @@ TEST_F(TrainAlsCli, ImplicitFeedbackReportsRankingMetrics) {
   }
 }
 
-void ExpectRefused(const ProcessResult& r, int code, const std::string& message) {
-  EXPECT_EQ(r.exit_code, code);
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "mlt: error: " + message + "\n");
-}
-
 TEST_F(TrainAlsCli, RefusesBadOptionsAndBadFiles) {
-  ExpectRefused(Mlt({"train", "als", "--ratings", "ratings.csv", "--rank", "0"}), 1,
+  ExpectError(Mlt({"train", "als", "--ratings", "ratings.csv", "--rank", "0"}), 1,
                 "Invalid option rank=0: must be between 1 and 1000");
   WriteFile(dir_ / "bad.dat", "1::101::4::100\n2::102\n");
   ProcessResult malformed = Mlt({"train", "als", "--ratings", "bad.dat"});

@@ -14,6 +14,7 @@
 #include "models/logistic/logistic_model.h"
 #include "registry/model_uri.h"
 #include "cli/trainer_cli_support.h"
+#include "cli/cli_expect.h"
 #include "support/test_support.h"
 #include "tracking/store_factory.h"
 
@@ -21,19 +22,15 @@ namespace mltrack {
 namespace {
 
 namespace fs = std::filesystem;
+using ::mltrack::testing::ExpectError;
 using ::mltrack::testing::Lcg;
 using ::mltrack::testing::MetricValue;
 using ::mltrack::testing::Param;
-using ::mltrack::testing::ProcessOptions;
 using ::mltrack::testing::ProcessResult;
-using ::mltrack::testing::RunMlt;
-using ::mltrack::testing::RunProcess;
-using ::mltrack::testing::TempDir;
 using ::mltrack::testing::WriteFile;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::StartsWith;
-
 
 // Rows of age (long), hours (double), color (string), label income ("<=50K" or ">50K") drawn
 // from a logistic model, with a header.
@@ -182,18 +179,12 @@ TEST_F(TrainCli, MulticlassWithUnknownCategorySlot) {
 
 // --- refusals: each names the file and line or the option, and leaves no run behind -----------
 
-void ExpectRefused(const ProcessResult& r, int code, const std::string& message) {
-  EXPECT_EQ(r.exit_code, code);
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "mlt: error: " + message + "\n");
-}
-
 TEST_F(TrainCli, RefusesBadDataNamingTheFileAndLine) {
   WriteFile(dir_ / "ragged.csv", "a,b,y\n1,2,0\n3,4\n5,6,1\n");
-  ExpectRefused(Mlt({"train", "logistic", "--data", "ragged.csv", "--label", "y"}), 1,
+  ExpectError(Mlt({"train", "logistic", "--data", "ragged.csv", "--label", "y"}), 1,
                 "ragged.csv: line 3: expected 3 fields, found 2");
   WriteFile(dir_ / "word.csv", "a,b,y\n1,2,0\n3,x4,1\n");
-  ExpectRefused(Mlt({"train", "logistic", "--data", "word.csv", "--label", "y", "--type",
+  ExpectError(Mlt({"train", "logistic", "--data", "word.csv", "--label", "y", "--type",
                      "b:long"}),
                 1,
                 "word.csv: line 3, column 'b': 'x4' is not a number (the column is long; "
@@ -210,10 +201,10 @@ TEST_F(TrainCli, RefusesBadDataNamingTheFileAndLine) {
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_THAT(unknown.err, HasSubstr("salary"));
   WriteFile(dir_ / "empty.csv", "");
-  ExpectRefused(Mlt({"train", "logistic", "--data", "empty.csv", "--label", "y"}), 1,
+  ExpectError(Mlt({"train", "logistic", "--data", "empty.csv", "--label", "y"}), 1,
                 "empty.csv: the file is empty");
   WriteFile(dir_ / "nan.csv", "a,b,y\n1,2,0\n3,NA,1\n4,5,1\n");
-  ExpectRefused(Mlt({"train", "logistic", "--data", "nan.csv", "--label", "y"}), 1,
+  ExpectError(Mlt({"train", "logistic", "--data", "nan.csv", "--label", "y"}), 1,
                 "nan.csv: line 3, column 'b': missing value; features must be numbers");
   ProcessResult missing = Mlt({"train", "logistic", "--data", "nope.csv", "--label", "y"});
   EXPECT_EQ(missing.exit_code, 1);
@@ -225,13 +216,13 @@ TEST_F(TrainCli, RefusesBadDataNamingTheFileAndLine) {
 }
 
 TEST_F(TrainCli, RefusesOptionsOutOfRange) {
-  ExpectRefused(Mlt({"train", "logistic", "--data", "train.csv", "--label", "income",
+  ExpectError(Mlt({"train", "logistic", "--data", "train.csv", "--label", "income",
                      "--l1-ratio", "1.5"}),
                 1, "Invalid option l1_ratio=1.5: must be between 0 and 1");
-  ExpectRefused(Mlt({"train", "logistic", "--data", "train.csv", "--label", "income", "--reg",
+  ExpectError(Mlt({"train", "logistic", "--data", "train.csv", "--label", "income", "--reg",
                      "-1"}),
                 1, "Invalid option reg=-1: must be a number >= 0");
-  ExpectRefused(Mlt({"train", "logistic", "--data", "train.csv", "--label", "income",
+  ExpectError(Mlt({"train", "logistic", "--data", "train.csv", "--label", "income",
                      "--max-iter", "0"}),
                 1, "Invalid option max_iter=0: must be at least 1");
   ProcessResult fraction = Mlt({"train", "logistic", "--data", "train.csv", "--label", "income",

@@ -17,6 +17,7 @@
 #include "models/forest/forest_model.h"
 #include "registry/model_uri.h"
 #include "cli/trainer_cli_support.h"
+#include "cli/cli_expect.h"
 #include "support/test_support.h"
 #include "tracking/store_factory.h"
 
@@ -24,20 +25,16 @@ namespace mltrack {
 namespace {
 
 namespace fs = std::filesystem;
+using ::mltrack::testing::ExpectError;
 using ::mltrack::testing::Lcg;
 using ::mltrack::testing::MetricValue;
 using ::mltrack::testing::Param;
-using ::mltrack::testing::ProcessOptions;
 using ::mltrack::testing::ProcessResult;
 using ::mltrack::testing::ReadFile;
-using ::mltrack::testing::RunMlt;
-using ::mltrack::testing::RunProcess;
-using ::mltrack::testing::TempDir;
 using ::mltrack::testing::WriteFile;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::StartsWith;
-
 
 // Separable rows: x (long, 1..20), color (string), label "yes" exactly when x > 10 or the color
 // is blue. x has fewer distinct values than bins, so every tree can split it exactly.
@@ -290,12 +287,6 @@ TEST_F(TrainForestCli, TwoMpiRanksAndTwoThreadsGrowTheTreesOfOneProcess) {
 
 // --- refusals: each names the file and line or the option ------------------------------------
 
-void ExpectRefused(const ProcessResult& r, int code, const std::string& message) {
-  EXPECT_EQ(r.exit_code, code);
-  EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "mlt: error: " + message + "\n");
-}
-
 TEST_F(TrainForestCli, RefusesInvalidOptionsBeforeStartingARun) {
   std::vector<std::string> base = {"train", "forest", "--data", "train.csv", "--label", "answer"};
   auto with = [&](std::vector<std::string> extra) {
@@ -303,15 +294,15 @@ TEST_F(TrainForestCli, RefusesInvalidOptionsBeforeStartingARun) {
     a.insert(a.end(), extra.begin(), extra.end());
     return Mlt(a);
   };
-  ExpectRefused(with({"--max-bins", "300"}), 1,
+  ExpectError(with({"--max-bins", "300"}), 1,
                 "Invalid option max_bins=300: must be between 2 and 256");
-  ExpectRefused(with({"--num-trees", "0"}), 1,
+  ExpectError(with({"--num-trees", "0"}), 1,
                 "Invalid option num_trees=0: must be between 1 and 10000");
-  ExpectRefused(with({"--impurity", "variance"}), 1,
+  ExpectError(with({"--impurity", "variance"}), 1,
                 "Invalid option impurity=variance: classification takes gini or entropy");
-  ExpectRefused(with({"--task", "regression", "--impurity", "gini"}), 1,
+  ExpectError(with({"--task", "regression", "--impurity", "gini"}), 1,
                 "Invalid option impurity=gini: regression takes variance");
-  ExpectRefused(with({"--feature-subset", "bogus"}), 1,
+  ExpectError(with({"--feature-subset", "bogus"}), 1,
                 "Invalid option feature_subset=bogus: must be auto, all, sqrt, log2, onethird, "
                 "a fraction in (0, 1] or a count >= 1");
   ProcessResult task = with({"--task", "ranking"});
@@ -332,16 +323,16 @@ TEST_F(TrainForestCli, RefusesInvalidOptionsBeforeStartingARun) {
 
 TEST_F(TrainForestCli, RefusesBadDataNamingTheFileAndLine) {
   WriteFile(dir_ / "ragged.csv", "a,b,y\n1,2,0\n3,4\n5,6,1\n");
-  ExpectRefused(Mlt({"train", "forest", "--data", "ragged.csv", "--label", "y"}), 1,
+  ExpectError(Mlt({"train", "forest", "--data", "ragged.csv", "--label", "y"}), 1,
                 "ragged.csv: line 3: expected 3 fields, found 2");
   EXPECT_TRUE(Runs().empty()) << "a file that does not parse started a run";
   // Refusals once the data has been read fail the run that was started, as a failing
   // training script does: a FAILED run with no model.
-  ExpectRefused(Mlt({"train", "forest", "--data", "train.csv", "--label", "answer", "--task",
+  ExpectError(Mlt({"train", "forest", "--data", "train.csv", "--label", "answer", "--task",
                      "regression"}),
                 1, "train.csv: column 'answer' holds strings; expected numbers");
   WriteFile(dir_ / "one-class.csv", "a,y\n1,1\n2,1\n");
-  ExpectRefused(Mlt({"train", "forest", "--data", "one-class.csv", "--label", "y"}), 1,
+  ExpectError(Mlt({"train", "forest", "--data", "one-class.csv", "--label", "y"}), 1,
                 "The label column 'y' of one-class.csv has one class ('1'): a classifier needs "
                 "at least two classes");
   ProcessResult missing = Mlt({"train", "forest", "--data", "train.csv", "--label", "salary"});

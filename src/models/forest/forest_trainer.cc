@@ -88,12 +88,8 @@ ForestResult TrainForest(const ForestInput& input, const ForestOptions& options,
       data::FeatureEncoder::Fit(table, input.features, {input.label}, input.unknown, comm);
   std::vector<std::vector<double>> columns;
   dist::CheckEveryRank(comm, [&] { columns = features.EncodeColumns(table, input.origin); });
-  std::vector<FeatureBins> bins;
-  {
-    std::vector<FeatureBins> computed =
-        ComputeBins(columns, features, input.row_ids, options.max_bins, options.seed, comm);
-    bins = std::move(computed);
-  }
+  std::vector<FeatureBins> bins =
+      ComputeBins(columns, features, input.row_ids, options.max_bins, options.seed, comm);
   BinnedMatrix binned = ApplyBins(bins, columns, threads);
   columns = {};  // the trees need the bins only
 

@@ -4,9 +4,6 @@
 #include "models/als/als_trainer.h"
 
 #include <algorithm>
-#include <chrono>
-#include <cstdlib>
-#include <cstdio>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -19,7 +16,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "models/data/generators.h"
 #include "models/dist/communicator.h"
 #include "mltrack/error.h"
 
@@ -443,48 +439,6 @@ TEST(AlsTrainer, EveryRankRefusesOneRanksBadRating) {
                Error);
   EXPECT_EQ(messages[2], "ratings.csv: line 7: rating nan is not a finite number");
   EXPECT_EQ(messages[0], "rank 2: ratings.csv: line 7: rating nan is not a finite number");
-}
-
-// Seconds per iteration on the MovieLens 20M shape (run with --gtest_also_run_disabled_tests;
-// ALS_BENCH_IMPLICIT=1 and ALS_BENCH_RANK=64 for the implicit figure).
-TEST(AlsTrainerBench, DISABLED_Ml20mShape) {
-  data::RatingsSpec spec{.users = 138493, .items = 26744, .ratings = 20'000'000, .rank = 10};
-  auto start = std::chrono::steady_clock::now();
-  Ratings ratings;
-  for (uint64_t first = 0; first < spec.ratings; first += 1'000'000) {
-    models::Table table = data::MakeRatings(spec, first, 1'000'000);
-    const auto& user = std::get<std::vector<int64_t>>(table.Find("user")->values);
-    const auto& item = std::get<std::vector<int64_t>>(table.Find("item")->values);
-    const auto& rating = std::get<std::vector<double>>(table.Find("rating")->values);
-    for (size_t i = 0; i < user.size(); ++i) {
-      ratings.user.push_back(user[i]);
-      ratings.item.push_back(item[i]);
-      ratings.rating.push_back(static_cast<float>(rating[i]));
-      ratings.line.push_back(static_cast<int64_t>(first + i + 1));
-    }
-  }
-  auto seconds = [](auto from) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - from).count();
-  };
-  std::printf("generated %zu ratings in %.1f s\n", ratings.size(), seconds(start));
-  AlsOptions options;
-  options.threads = 2;
-  options.max_iter = 3;
-  options.implicit = std::getenv("ALS_BENCH_IMPLICIT") != nullptr;
-  if (const char* rank = std::getenv("ALS_BENCH_RANK")) options.rank = std::atoi(rank);
-  if (const char* solver = std::getenv("ALS_BENCH_SOLVER")) options.solver = solver;
-  auto comm = dist::MakeSingleCommunicator();
-  start = std::chrono::steady_clock::now();
-  auto last = start;
-  AlsResult result = TrainAls(ratings, options, *comm, [&](int iteration, double loss,
-                                                           const AlsModel&) {
-    std::printf("iteration %d: loss %.6g, %.2f s\n", iteration, loss, seconds(last));
-    last = std::chrono::steady_clock::now();
-  });
-  std::printf("total (with setup) %.1f s\n", seconds(start));
-  if (!options.implicit) {
-    std::printf("train rmse %.4f\n", EvaluateRatings(*result.model, ratings, *comm)["rmse"]);
-  }
 }
 
 }  // namespace
