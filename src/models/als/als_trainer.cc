@@ -1,27 +1,8 @@
 // Blocked ALS as Spark MLlib runs it (see als_trainer.h for the layout).
 //
-// The normal equations of an entity (user or item) e with ratings r_eo over the other side's
-// entities o (in increasing index order), with d the solved dimension:
-//   explicit:  (Σ z_o z_oᵀ + λ n_e I) w_e = Σ t_eo z_o
-//              without biases z_o = y_o, t = r, w_e = x_e (d = k);
-//              with biases    z_o = [y_o, 1], t = r − μ − b_o, w_e = [x_e, b_e] (d = k + 1): the
-//              bias is solved jointly and regularised like the factors, by λ n_e (Spark has no
-//              biases; this is the usual biased-MF objective with weighted-lambda).
-//   implicit:  (YᵀY + Σ (c_eo − 1) y_o y_oᵀ + λ n_e I) x_e = Σ c_eo p_eo y_o,
-//              c = 1 + α|r|, p = [r > 0] (Hu, Koren & Volinsky; |r| as Spark, so negative
-//              ratings are confident zeros). n_e counts every observed pair (Spark counts the
-//              positive ones only); YᵀY is over all of the other side's entities.
-// Sums are accumulated in double in chunks of kChunk ratings (a fixed grouping of the ratings in
-// index order), so an entity's solve is the same bits on any rank or thread count given the
-// same inputs.
-//
-// Solvers: Cholesky (Eigen LLT; LDLT when the matrix is only semi-definite, e.g. λ = 0);
-// implicit "cg": cg_steps conjugate gradient steps from the previous factors, applying
-// YᵀY + Σ (c − 1) y yᵀ + λ n I to a vector without forming it; nonnegative: cyclic projected
-// coordinate descent on the d×d system (bias coordinates unconstrained), warm-started from the
-// previous factors clamped at 0, until no coordinate moves by more than 1e-12 of the largest
-// (or 1000 sweeps); the system is strictly convex when λ n > 0, so this is the NNLS solution
-// Spark's projected solver finds.
+// Where data lives: each rank holds its users' and its items' ratings (Side), its own users' and
+// items' factors (rows of k + 1: factors, bias), and, before each half-iteration, the other
+// side's factors its ratings reference (FactorRows). The solves themselves are als_solve.cc.
 #include "models/als/als_trainer.h"
 
 #include <algorithm>
@@ -37,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "common/parallel.h"
+#include "models/als/als_solve.h"
 #include "models/data/mix64.h"
 #include "mltrack/error.h"
 
@@ -45,10 +27,7 @@ namespace {
 
 using Matrix = Eigen::MatrixXd;
 using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using Vector = Eigen::VectorXd;
 
-constexpr int kChunk = 64;                 // ratings per accumulation step (fixed: see above)
-constexpr int64_t kEntitiesPerTask = 16;   // entities per ParallelFor task
 constexpr int64_t kRatingsPerTask = 1 << 16;
 
 // One rating on the wire: dense user and item indices.
@@ -67,21 +46,6 @@ int64_t OwnedCount(int64_t total, int rank, int ranks) {
 size_t Tasks(int64_t items, int64_t per_task) {
   return static_cast<size_t>((items + per_task - 1) / per_task);
 }
-
-// One side (users or items) as this rank holds it: the ratings of its own entities, CSR sorted by
-// the other side's index, and the exchange that brings the other side's factors before a solve.
-struct Side {
-  int64_t total = 0;               // entities over all ranks
-  int64_t own = 0;                 // this rank's, local index l = global / ranks
-  std::vector<int64_t> offsets;    // own + 1
-  // Per rating: the other side's factor as a row of the received (compact) array, and r.
-  std::vector<int32_t> other;
-  std::vector<float> rating;
-  // Before this side's solve: the local indices of this rank's other-side entities to send to
-  // each rank (each once per destination), and how many factors come from each rank.
-  std::vector<std::vector<int32_t>> send_plan;
-  std::vector<size_t> receive_counts;
-};
 
 template <class T>
 std::vector<std::byte> ToBytes(const std::vector<T>& values) {
@@ -185,37 +149,51 @@ Side BuildSide(const std::vector<PackedRating>& ratings, bool by_user, int64_t t
   return side;
 }
 
-// Sends the other side's factors (own rows of stride k + 1; the first `width` values of each)
-// as `side`'s plan says; returns the received rows (stride `width`) and adds the bytes this rank
-// sent to other ranks to `*bytes_sent`. Collective.
-std::vector<double> ExchangeFactors(const Side& side, const std::vector<double>& other_factors,
-                                    int k, int width, dist::Communicator& comm,
-                                    uint64_t* bytes_sent) {
+// Sends the other side's factors (own rows of stride k + 1; the first `width` values of each:
+// k, or k + 1 with the bias) as `side`'s plan says and writes the received ones into `*rows` in
+// the solve's layout (als_solve.h), this rank's own share straight from `other_factors`. Sets
+// `*bytes_sent` to the bytes this rank sent to other ranks. Collective.
+void ExchangeFactors(const Side& side, const std::vector<double>& other_factors, int k,
+                     bool biased, dist::Communicator& comm, FactorRows* rows,
+                     uint64_t* bytes_sent) {
   const int ranks = comm.size();
+  const int width = k + (biased ? 1 : 0);
+  auto place = [&](size_t at, const double* values) {
+    double* row = rows->row(at);
+    std::memcpy(row, values, k * sizeof(double));
+    if (biased) {
+      row[k] = 1;
+      row[k + 1] = values[k];
+    }
+  };
+  std::vector<size_t> first(ranks + 1, 0);  // the first received row of each rank's share
+  for (int r = 0; r < ranks; ++r) first[r + 1] = first[r] + side.receive_counts[r];
   std::vector<std::vector<std::byte>> send(ranks);
   uint64_t sent = 0;
   for (int r = 0; r < ranks; ++r) {
     const std::vector<int32_t>& plan = side.send_plan[r];
+    if (r == comm.rank()) {
+      for (size_t j = 0; j < plan.size(); ++j) {
+        place(first[r] + j, other_factors.data() + static_cast<size_t>(plan[j]) * (k + 1));
+      }
+      continue;
+    }
     send[r].resize(plan.size() * width * sizeof(double));
     auto* out = reinterpret_cast<double*>(send[r].data());
     for (size_t j = 0; j < plan.size(); ++j) {
       std::memcpy(out + j * width, other_factors.data() + static_cast<size_t>(plan[j]) * (k + 1),
                   width * sizeof(double));
     }
-    if (r != comm.rank()) sent += send[r].size();
+    sent += send[r].size();
   }
   *bytes_sent = sent;
+  if (ranks == 1) return;
   std::vector<std::vector<std::byte>> received = comm.AlltoallV(send);
-  size_t rows = 0;
-  for (size_t c : side.receive_counts) rows += c;
-  std::vector<double> compact(rows * width);
-  size_t at = 0;
-  for (const auto& bytes : received) {
-    if (!bytes.empty()) std::memcpy(reinterpret_cast<std::byte*>(compact.data()) + at,
-                                    bytes.data(), bytes.size());
-    at += bytes.size();
+  for (int r = 0; r < ranks; ++r) {
+    if (r == comm.rank()) continue;
+    const auto* values = reinterpret_cast<const double*>(received[r].data());
+    for (size_t j = 0; j < side.receive_counts[r]; ++j) place(first[r] + j, values + j * width);
   }
-  return compact;
 }
 
 // YᵀY of all of one side's factors: each rank's own rows, summed over ranks in rank order.
@@ -226,204 +204,6 @@ Matrix Gram(const std::vector<double>& own_factors, int64_t own, int k, dist::Co
   if (own > 0) gram.noalias() = f.transpose() * f;
   comm.AllreduceSum(std::span<double>(gram.data(), static_cast<size_t>(k) * k));
   return gram;
-}
-
-struct SolveContext {
-  int k = 0;
-  int width = 0;  // received factor row: k, or k + 1 with the bias
-  bool biases = false;
-  bool implicit = false;
-  bool nonnegative = false;
-  bool cg = false;
-  int cg_steps = 3;
-  double reg = 0;
-  double alpha = 0;
-  double mean = 0;
-  const double* other = nullptr;  // received factors
-  const Matrix* gram = nullptr;   // implicit: the other side's YᵀY
-};
-
-// Per-thread buffers of one ParallelFor task.
-struct Scratch {
-  explicit Scratch(int d) : z(kChunk, d), t(kChunk), s(kChunk), a(d, d), b(d), x(d) {}
-  RowMatrix z;
-  Vector t, s;
-  Matrix a;
-  Vector b, x;
-};
-
-// Minimises ½ xᵀAx − bᵀx subject to x_j >= 0 for j < constrained (A symmetric, full), from x.
-void ProjectedCoordinateDescent(const Matrix& a, const Vector& b, int constrained, Vector& x) {
-  const int d = static_cast<int>(b.size());
-  for (int j = 0; j < constrained; ++j) x[j] = std::max(0.0, x[j]);
-  Vector g = a * x - b;
-  for (int sweep = 0; sweep < 1000; ++sweep) {
-    double largest_step = 0, largest_value = 0;
-    for (int j = 0; j < d; ++j) {
-      if (!(a(j, j) > 0)) continue;
-      double next = x[j] - g[j] / a(j, j);
-      if (j < constrained) next = std::max(0.0, next);
-      double step = next - x[j];
-      if (step != 0) {
-        x[j] = next;
-        g.noalias() += step * a.col(j);
-      }
-      largest_step = std::max(largest_step, std::abs(step));
-      largest_value = std::max(largest_value, std::abs(x[j]));
-    }
-    if (largest_step <= 1e-12 * largest_value) break;
-  }
-}
-
-// Solves one entity with n ratings; `w` holds its previous k + 1 values (factors, bias) and
-// receives the new ones.
-void SolveEntity(const SolveContext& c, const int32_t* other, const float* rating, int64_t n,
-                 double* w, Scratch& s) {
-  const int k = c.k;
-  const int d = k + (c.biases ? 1 : 0);
-  const double lambda = c.reg * static_cast<double>(n);
-
-  if (c.cg) {
-    // Implicit only (Validate): A v = YᵀY v + Σ (c − 1)(y·v) y + λ n v, never formed.
-    Eigen::Map<Vector> x(w, k);
-    auto apply = [&](const Vector& v, Vector& out) {
-      out.noalias() = *c.gram * v;
-      out += lambda * v;
-      for (int64_t j = 0; j < n; ++j) {
-        Eigen::Map<const Vector> y(c.other + static_cast<size_t>(other[j]) * c.width, k);
-        double c1 = c.alpha * std::abs(static_cast<double>(rating[j]));
-        if (c1 != 0) out.noalias() += (c1 * y.dot(v)) * y;
-      }
-    };
-    Vector& b = s.b;
-    b.setZero();
-    for (int64_t j = 0; j < n; ++j) {
-      if (rating[j] > 0) {
-        Eigen::Map<const Vector> y(c.other + static_cast<size_t>(other[j]) * c.width, k);
-        b.noalias() += (1 + c.alpha * std::abs(static_cast<double>(rating[j]))) * y;
-      }
-    }
-    Vector v = x, ap(k);
-    apply(v, ap);
-    Vector r = b - ap;
-    Vector p = r;
-    double rs = r.squaredNorm();
-    for (int step = 0; step < c.cg_steps && rs > 1e-20; ++step) {
-      apply(p, ap);
-      double pap = p.dot(ap);
-      if (!(pap > 0)) break;
-      double a = rs / pap;
-      x.noalias() += a * p;
-      r.noalias() -= a * ap;
-      double next = r.squaredNorm();
-      p = r + (next / rs) * p;
-      rs = next;
-    }
-    w[k] = 0;
-    return;
-  }
-
-  s.a.setZero();
-  s.b.setZero();
-  for (int64_t start = 0; start < n; start += kChunk) {
-    const int m = static_cast<int>(std::min<int64_t>(kChunk, n - start));
-    for (int j = 0; j < m; ++j) {
-      const double* y = c.other + static_cast<size_t>(other[start + j]) * c.width;
-      for (int q = 0; q < k; ++q) s.z(j, q) = y[q];
-      const double r = rating[start + j];
-      if (c.implicit) {
-        const double c1 = c.alpha * std::abs(r);
-        s.t[j] = r > 0 ? 1 + c1 : 0;
-        s.s[j] = std::sqrt(c1);
-      } else if (c.biases) {
-        s.z(j, k) = 1;
-        s.t[j] = r - c.mean - y[k];
-      } else {
-        s.t[j] = r;
-      }
-    }
-    auto z = s.z.topRows(m);
-    s.b.noalias() += z.transpose() * s.t.head(m);
-    if (c.implicit) z = s.s.head(m).asDiagonal() * z;
-    s.a.selfadjointView<Eigen::Lower>().rankUpdate(z.transpose());
-  }
-  if (c.implicit) s.a.triangularView<Eigen::Lower>() += *c.gram;
-  s.a.diagonal().array() += lambda;
-
-  Vector& x = s.x;
-  if (c.nonnegative) {
-    for (int q = 0; q < d; ++q) x[q] = w[q];
-    Matrix full = s.a.selfadjointView<Eigen::Lower>();
-    ProjectedCoordinateDescent(full, s.b, k, x);
-  } else {
-    Eigen::LLT<Matrix, Eigen::Lower> llt(s.a);
-    if (llt.info() == Eigen::Success) {
-      x = llt.solve(s.b);
-    } else {
-      x = Eigen::LDLT<Matrix, Eigen::Lower>(s.a).solve(s.b);
-    }
-  }
-  for (int q = 0; q < d; ++q) w[q] = x[q];
-  if (!c.biases) w[k] = 0;
-}
-
-// Solves every entity this rank owns on one side, on `threads` threads.
-void SolveSide(const Side& side, const SolveContext& context, std::vector<double>& factors,
-               int threads) {
-  const int d = context.k + (context.biases ? 1 : 0);
-  ParallelFor(Tasks(side.own, kEntitiesPerTask), threads, [&](size_t task) {
-    Scratch scratch(d);
-    int64_t first = static_cast<int64_t>(task) * kEntitiesPerTask;
-    int64_t end = std::min(side.own, first + kEntitiesPerTask);
-    for (int64_t l = first; l < end; ++l) {
-      int64_t begin = side.offsets[l];
-      SolveEntity(context, side.other.data() + begin, side.rating.data() + begin,
-                  side.offsets[l + 1] - begin, factors.data() + l * (context.k + 1), scratch);
-    }
-  });
-}
-
-// This rank's part of the loss, over `side`'s ratings (the other side's factors received, this
-// side's own) plus, for implicit, λ Σ n_e |x_e|² over this side's own entities. Per-task sums are
-// added in task order, so the figure does not depend on the thread count.
-double SideLoss(const Side& side, const SolveContext& c, const std::vector<double>& factors,
-                bool ratings_term, int threads) {
-  const int k = c.k;
-  std::vector<double> partial(Tasks(side.own, 1024), 0.0);
-  ParallelFor(partial.size(), threads, [&](size_t task) {
-    int64_t first = static_cast<int64_t>(task) * 1024;
-    int64_t end = std::min<int64_t>(side.own, first + 1024);
-    double sum = 0;
-    for (int64_t l = first; l < end; ++l) {
-      const double* x = factors.data() + l * (k + 1);
-      const int64_t n = side.offsets[l + 1] - side.offsets[l];
-      if (c.implicit) {
-        double norm = 0;
-        for (int q = 0; q < k; ++q) norm += x[q] * x[q];
-        sum += c.reg * static_cast<double>(n) * norm;
-      }
-      if (!ratings_term) continue;
-      for (int64_t j = side.offsets[l]; j < side.offsets[l + 1]; ++j) {
-        const double* y = c.other + static_cast<size_t>(side.other[j]) * c.width;
-        double dot = 0;
-        for (int q = 0; q < k; ++q) dot += x[q] * y[q];
-        const double r = side.rating[j];
-        if (c.implicit) {
-          double confidence = 1 + c.alpha * std::abs(r);
-          double e = (r > 0 ? 1.0 : 0.0) - dot;
-          sum += confidence * e * e;
-        } else {
-          double prediction = dot + (c.biases ? c.mean + x[k] + y[k] : 0.0);
-          double e = r - prediction;
-          sum += e * e;
-        }
-      }
-    }
-    partial[task] = sum;
-  });
-  double total = 0;
-  for (double p : partial) total += p;
-  return total;
 }
 
 // Factors of this rank's entities of one side from (seed, side, external id) alone: N(0, 1/k)
@@ -541,9 +321,10 @@ AlsResult TrainAls(const Ratings& shard, const AlsOptions& options, dist::Commun
 
   SolveContext context;
   context.k = k;
-  context.width = k + (options.biases ? 1 : 0);
-  context.biases = options.biases;
-  context.implicit = options.implicit;
+  context.d = k + (options.biases ? 1 : 0);
+  context.term = options.implicit ? RatingTerm::kImplicit
+                 : options.biases ? RatingTerm::kBiased
+                                  : RatingTerm::kExplicit;
   context.nonnegative = options.nonnegative;
   context.cg = options.implicit && options.solver == "cg";
   context.cg_steps = options.cg_steps;
@@ -567,36 +348,49 @@ AlsResult TrainAls(const Ratings& shard, const AlsOptions& options, dist::Commun
                                       options.cold_start);
   };
 
+  // The other side's factors as each side's solves read them, refilled every half-iteration.
+  auto received_rows = [&](const Side& side) {
+    size_t rows = 0;
+    for (size_t c : side.receive_counts) rows += c;
+    return FactorRows(rows, NormalEquationsStride(k, options.biases));
+  };
+  FactorRows item_rows = received_rows(user_side);
+  FactorRows user_rows = received_rows(item_side);
+
   for (int iteration = 0; iteration < options.max_iter; ++iteration) {
     uint64_t sent = 0;
     Matrix gram;
     // Users from the items' factors.
-    std::vector<double> received =
-        ExchangeFactors(user_side, item_factors, k, context.width, comm, &sent);
+    ExchangeFactors(user_side, item_factors, k, options.biases, comm, &item_rows, &sent);
     bytes[0] = static_cast<double>(sent);
     if (options.implicit) {
       gram = Gram(item_factors, item_side.own, k, comm);
       context.gram = &gram;
     }
-    context.other = received.data();
+    context.other = &item_rows;
     SolveSide(user_side, context, user_factors, threads);
     double user_regularisation =
-        options.implicit ? SideLoss(user_side, context, user_factors, false, threads) : 0.0;
+        options.implicit ? ImplicitSideLoss(user_side, context, user_factors, false, threads)
+                         : 0.0;
 
     // Items from the users' new factors.
-    received = ExchangeFactors(item_side, user_factors, k, context.width, comm, &sent);
+    ExchangeFactors(item_side, user_factors, k, options.biases, comm, &user_rows, &sent);
     bytes[1] = static_cast<double>(sent);
     if (options.implicit) {
       gram = Gram(user_factors, user_side.own, k, comm);
       context.gram = &gram;
     }
-    context.other = received.data();
-    SolveSide(item_side, context, item_factors, threads);
+    context.other = &user_rows;
+    double item_loss = SolveSide(item_side, context, item_factors, threads);
 
-    // Explicit: Σ (r − r̂)² over the training ratings. Implicit: Σ c (p − x·y)² over the observed
-    // pairs plus λ Σ n_u |x_u|² + λ Σ n_i |y_i|² (the unobserved pairs' Σ (x·y)² is left out).
-    std::vector<double> loss{SideLoss(item_side, context, item_factors, true, threads) +
-                             user_regularisation};
+    // Explicit: Σ (r − r̂)² over the training ratings, from the item solves. Implicit:
+    // Σ c (p − x·y)² over the observed pairs plus λ Σ n_u |x_u|² + λ Σ n_i |y_i|² (the
+    // unobserved pairs' Σ (x·y)² is left out).
+    std::vector<double> loss{
+        options.implicit
+            ? ImplicitSideLoss(item_side, context, item_factors, true, threads) +
+                  user_regularisation
+            : item_loss};
     comm.AllreduceSum(loss);
     result.loss.push_back(loss[0]);
     if (iteration == 0) {

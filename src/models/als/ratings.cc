@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -517,6 +518,23 @@ std::optional<Range> DenseRange(std::span<const int64_t> values) {
 
 IdMap::IdMap(std::vector<int64_t> sorted_unique_ids) : ids_(std::move(sorted_unique_ids)) {
   assert(std::adjacent_find(ids_.begin(), ids_.end(), std::greater_equal<>()) == ids_.end());
+  if (ids_.empty() || ids_.size() >= std::numeric_limits<int32_t>::max()) return;
+  if (auto range = DenseRange(ids_)) {
+    dense_min_ = range->min;
+    dense_.assign(range->size, -1);
+    for (size_t i = 0; i < ids_.size(); ++i) {
+      dense_[static_cast<uint64_t>(ids_[i] - dense_min_)] = static_cast<int32_t>(i);
+    }
+    return;
+  }
+  size_t capacity = 16;
+  while (capacity < 2 * ids_.size()) capacity *= 2;
+  slots_.assign(capacity, 0);
+  for (size_t i = 0; i < ids_.size(); ++i) {
+    size_t at = data::Mix64(static_cast<uint64_t>(ids_[i])) & (capacity - 1);
+    while (slots_[at] != 0) at = (at + 1) & (capacity - 1);
+    slots_[at] = static_cast<uint32_t>(i + 1);
+  }
 }
 
 IdMap IdMap::Build(std::span<const int64_t> ids, dist::Communicator& comm) {
@@ -557,6 +575,18 @@ IdMap IdMap::Build(std::span<const int64_t> ids, dist::Communicator& comm) {
 }
 
 int64_t IdMap::Index(int64_t id) const {
+  if (!dense_.empty()) {
+    const uint64_t at = static_cast<uint64_t>(id) - static_cast<uint64_t>(dense_min_);
+    return at < dense_.size() ? dense_[at] : -1;
+  }
+  if (!slots_.empty()) {
+    const size_t mask = slots_.size() - 1;
+    for (size_t at = data::Mix64(static_cast<uint64_t>(id)) & mask;; at = (at + 1) & mask) {
+      const uint32_t slot = slots_[at];
+      if (slot == 0) return -1;
+      if (ids_[slot - 1] == id) return slot - 1;
+    }
+  }
   auto it = std::lower_bound(ids_.begin(), ids_.end(), id);
   if (it == ids_.end() || *it != id) return -1;
   return it - ids_.begin();

@@ -68,10 +68,16 @@ class IdMap {
   int64_t Index(int64_t id) const;
   int64_t Id(size_t index) const { return ids_[index]; }
   const std::vector<int64_t>& ids() const { return ids_; }
-  bool operator==(const IdMap&) const = default;
+  bool operator==(const IdMap& other) const { return ids_ == other.ids_; }
 
  private:
   std::vector<int64_t> ids_;
+  // Index's lookup, built with the map: ids spanning few values (MovieLens') index a table of
+  // positions (dense_, from dense_min_); others probe an open-addressing table of position + 1
+  // (0: empty) by a hash of the id. Both empty: binary search.
+  int64_t dense_min_ = 0;
+  std::vector<int32_t> dense_;
+  std::vector<uint32_t> slots_;
 };
 
 // The ratings at `positions`, in that order.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <mutex>
 #include <set>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -288,6 +289,27 @@ TEST(IdMap, MapsIdsToSortedIndicesAndBack) {
   EXPECT_EQ(map.Index(2000000000000), -1);
   EXPECT_EQ(map.Id(1), 3);
   EXPECT_EQ(IdMap().Index(0), -1);
+}
+
+TEST(IdMap, DenseAndSparseIdsFindEveryIdAndRefuseOthers) {
+  // Dense ids (a table over their range) and sparse ones (a hash table), with colliding
+  // neighbours, negatives and the extremes.
+  std::vector<std::vector<int64_t>> sets = {{}, {}};
+  for (int64_t v = 1; v <= 5000; v += (v % 7 == 0 ? 3 : 1)) sets[0].push_back(v);
+  for (int64_t v = 0; v < 5000; ++v) sets[1].push_back(v * 1000003 - 2500000000LL);
+  sets[1].push_back(std::numeric_limits<int64_t>::min());
+  sets[1].push_back(std::numeric_limits<int64_t>::max());
+  std::sort(sets[1].begin(), sets[1].end());
+  for (const auto& ids : sets) {
+    IdMap map(ids);
+    for (size_t i = 0; i < ids.size(); ++i) ASSERT_EQ(map.Index(ids[i]), static_cast<int64_t>(i));
+    for (int64_t id : ids) {
+      if (id == std::numeric_limits<int64_t>::max()) continue;
+      if (!std::binary_search(ids.begin(), ids.end(), id + 1)) {
+        ASSERT_EQ(map.Index(id + 1), -1);
+      }
+    }
+  }
 }
 
 // Small ranges of ids are built through a bitmap, wide ones through a sort: both are checked.
