@@ -32,78 +32,6 @@ struct Scratch {
   std::vector<double> g, a, b, x, inverse, row;
 };
 
-// In place: the upper triangle of A (d × d, column-major with leading dimension `ld`) becomes U
-// with A = UᵀU, and inverse[j] = 1 / U(j, j). False when A is not positive definite (then g is
-// partly overwritten). Right-looking: each step's trailing update is independent arithmetic.
-// D > 0 fixes d at compile time (the loops unroll); D = 0 takes d at run time.
-template <int D>
-bool CholeskyUpper(double* g, int ld, int d, double* inverse, double* row) {
-  if constexpr (D > 0) d = D;
-#pragma GCC unroll 16
-  for (int j = 0; j < d; ++j) {
-    const double pivot = g[static_cast<size_t>(j) * ld + j];
-    if (!(pivot > 0) || !std::isfinite(pivot)) return false;
-    const double diagonal = std::sqrt(pivot);
-    const double scale = 1 / diagonal;
-    g[static_cast<size_t>(j) * ld + j] = diagonal;
-    inverse[j] = scale;
-#pragma GCC unroll 16
-    for (int i = j + 1; i < d; ++i) {
-      row[i] = g[static_cast<size_t>(i) * ld + j] *= scale;
-    }
-#pragma GCC unroll 16
-    for (int i = j + 1; i < d; ++i) {
-      double* column = g + static_cast<size_t>(i) * ld;
-      const double u = row[i];
-#pragma GCC unroll 16
-      for (int l = j + 1; l <= i; ++l) column[l] -= row[l] * u;
-    }
-  }
-  return true;
-}
-
-// Solves UᵀU x = b with U and its inverse diagonal from CholeskyUpper.
-template <int D>
-void CholeskySolve(const double* u, int ld, int d, const double* inverse, const double* b,
-                   double* x) {
-  if constexpr (D > 0) d = D;
-#pragma GCC unroll 16
-  for (int i = 0; i < d; ++i) {  // Uᵀ z = b
-    const double* column = u + static_cast<size_t>(i) * ld;
-    double s = b[i];
-#pragma GCC unroll 16
-    for (int p = 0; p < i; ++p) s -= column[p] * x[p];
-    x[i] = s * inverse[i];
-  }
-#pragma GCC unroll 16
-  for (int i = d - 1; i >= 0; --i) {  // U x = z, column by column
-    x[i] *= inverse[i];
-    const double* column = u + static_cast<size_t>(i) * ld;
-#pragma GCC unroll 16
-    for (int p = 0; p < i; ++p) x[p] -= column[p] * x[i];
-  }
-}
-
-// Factors and solves in place (g becomes U); false when g is not positive definite.
-template <int D>
-bool CholeskyFactorSolve(double* g, int ld, int d, const double* b, double* x, double* inverse,
-                         double* row) {
-  if (!CholeskyUpper<D>(g, ld, d, inverse, row)) return false;
-  CholeskySolve<D>(g, ld, d, inverse, b, x);
-  return true;
-}
-
-using CholeskyFn = bool (*)(double*, int, int, const double*, double*, double*, double*);
-constexpr int kFixedCholesky = 16;
-// Indexed by d − 1 for d <= kFixedCholesky.
-constexpr CholeskyFn kCholesky[kFixedCholesky] = {
-    CholeskyFactorSolve<1>,  CholeskyFactorSolve<2>,  CholeskyFactorSolve<3>,
-    CholeskyFactorSolve<4>,  CholeskyFactorSolve<5>,  CholeskyFactorSolve<6>,
-    CholeskyFactorSolve<7>,  CholeskyFactorSolve<8>,  CholeskyFactorSolve<9>,
-    CholeskyFactorSolve<10>, CholeskyFactorSolve<11>, CholeskyFactorSolve<12>,
-    CholeskyFactorSolve<13>, CholeskyFactorSolve<14>, CholeskyFactorSolve<15>,
-    CholeskyFactorSolve<16>};
-
 // The full symmetric d × d matrix from an upper triangle stored as above.
 Matrix FullMatrix(const double* a, int ld, int d) {
   Matrix full(d, d);
@@ -215,8 +143,7 @@ double SolveEntity(const SolveContext& c, const int32_t* other, const float* rat
     ProjectedCoordinateDescent(FullMatrix(a, ld, d), Eigen::Map<const Vector>(b, d), k,
                                solution);
     for (int q = 0; q < d; ++q) x[q] = solution[q];
-  } else if ((d <= kFixedCholesky ? kCholesky[d - 1] : CholeskyFactorSolve<0>)(
-                 g, ld, d, b, x, s.inverse.data(), s.row.data())) {
+  } else if (SolveNormalEquations(g, ld, d, b, x, s.inverse.data(), s.row.data())) {
   } else {
     Vector solution =
         Eigen::LDLT<Matrix>(FullMatrix(a, ld, d)).solve(Eigen::Map<const Vector>(b, d));

@@ -11,9 +11,9 @@ std::vector<NormalEquationsKernel> Detect() {
   avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
 #endif
-  return {{"avx512", AccumulateNormalEquationsAvx512, avx512},
-          {"avx2-fma", AccumulateNormalEquationsAvx2, avx2},
-          {"portable", AccumulateNormalEquationsPortable, true}};
+  return {{"avx512", AccumulateNormalEquationsAvx512, SolveNormalEquationsAvx512, avx512},
+          {"avx2-fma", AccumulateNormalEquationsAvx2, SolveNormalEquationsAvx2, avx2},
+          {"portable", AccumulateNormalEquationsPortable, SolveNormalEquationsPortable, true}};
 }
 
 const NormalEquationsKernel& Chosen() {
@@ -36,6 +36,12 @@ void AccumulateNormalEquations(const EntityRatings& entity, const RatingTerms& t
                                double* b, double* tt) {
   static const NormalEquationsFn accumulate = Chosen().accumulate;
   accumulate(entity, terms, g, b, tt);
+}
+
+bool SolveNormalEquations(double* g, int ld, int d, const double* b, double* x, double* inverse,
+                          double* row) {
+  static const NormalEquationsSolveFn solve = Chosen().solve;
+  return solve(g, ld, d, b, x, inverse, row);
 }
 
 }  // namespace mltrack::als

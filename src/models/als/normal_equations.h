@@ -44,14 +44,24 @@ struct RatingTerms {
 void AccumulateNormalEquations(const EntityRatings& entity, const RatingTerms& terms, double* g,
                                double* b, double* tt);
 
+// Solves (A) x = b for the d × d symmetric positive definite A whose upper triangle g holds as
+// above (leading dimension ld), by Cholesky: g becomes the factor U (A = UᵀU). inverse and row
+// are d values of scratch. False, with g partly overwritten, when A is not positive definite.
+// Specialised for d <= 16 and chosen with the kernel below.
+bool SolveNormalEquations(double* g, int ld, int d, const double* b, double* x, double* inverse,
+                          double* row);
+
 // The kernels, best first: "avx512" (AVX-512 VL: 32 vector registers), "avx2-fma", "portable"
 // (the build's baseline instruction set). AccumulateNormalEquations calls the first one the CPU
 // supports; the tests hold every supported one to the same sums.
 using NormalEquationsFn = void (*)(const EntityRatings&, const RatingTerms&, double* g,
                                    double* b, double* tt);
+using NormalEquationsSolveFn = bool (*)(double* g, int ld, int d, const double* b, double* x,
+                                        double* inverse, double* row);
 struct NormalEquationsKernel {
   const char* name;
   NormalEquationsFn accumulate;
+  NormalEquationsSolveFn solve;
   bool supported;  // by this CPU
 };
 std::vector<NormalEquationsKernel> NormalEquationsKernels();
@@ -59,6 +69,9 @@ const char* ChosenNormalEquationsKernel();
 
 void AccumulateNormalEquationsPortable(const EntityRatings&, const RatingTerms&, double*, double*,
                                        double*);
+bool SolveNormalEquationsPortable(double*, int, int, const double*, double*, double*, double*);
+bool SolveNormalEquationsAvx2(double*, int, int, const double*, double*, double*, double*);
+bool SolveNormalEquationsAvx512(double*, int, int, const double*, double*, double*, double*);
 void AccumulateNormalEquationsAvx2(const EntityRatings&, const RatingTerms&, double*, double*,
                                    double*);
 void AccumulateNormalEquationsAvx512(const EntityRatings&, const RatingTerms&, double*, double*,

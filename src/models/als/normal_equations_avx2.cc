@@ -6,6 +6,7 @@
 
 #if defined(__AVX2__) && defined(__FMA__)
 #define MLT_KERNEL_NAME AccumulateNormalEquationsAvx2
+#define MLT_SOLVE_NAME SolveNormalEquationsAvx2
 #define MLT_KERNEL_REGISTERS 12
 #include "models/als/normal_equations_kernel.inc"
 #else
@@ -13,6 +14,10 @@ namespace mltrack::als {
 void AccumulateNormalEquationsAvx2(const EntityRatings& entity, const RatingTerms& terms,
                                    double* g, double* b, double* tt) {
   AccumulateNormalEquationsPortable(entity, terms, g, b, tt);
+}
+bool SolveNormalEquationsAvx2(double* g, int ld, int d, const double* b, double* x,
+                            double* inverse, double* row) {
+  return SolveNormalEquationsPortable(g, ld, d, b, x, inverse, row);
 }
 }  // namespace mltrack::als
 #endif

@@ -3,6 +3,7 @@
 // counts around the chunk sizes. Also: the sums do not depend on where the rows live.
 #include "models/als/normal_equations.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -121,6 +122,50 @@ TEST(NormalEquations, EveryKernelMatchesTheDefinition) {
     }
   }
   EXPECT_GE(checked, 3 * 17 * 7);  // the portable kernel at least
+}
+
+TEST(NormalEquations, EveryKernelSolvesPositiveDefiniteSystemsAndRefusesOthers) {
+  std::mt19937_64 random(3);
+  std::uniform_real_distribution<double> value(-1, 1);
+  for (const NormalEquationsKernel& kernel : NormalEquationsKernels()) {
+    if (!kernel.supported) continue;
+    for (int d : {1, 2, 3, 5, 8, 10, 11, 16, 17, 30}) {
+      const int ld = (d + 3) / 4 * 4;
+      // A = MᵀM + I, upper triangle stored column-major; b = A x for a known x.
+      std::vector<double> m(static_cast<size_t>(d) * d), a(static_cast<size_t>(d) * d);
+      for (double& v : m) v = value(random);
+      for (int i = 0; i < d; ++i) {
+        for (int j = 0; j < d; ++j) {
+          double sum = i == j ? 1.0 : 0.0;
+          for (int p = 0; p < d; ++p) sum += m[p * d + i] * m[p * d + j];
+          a[static_cast<size_t>(j) * d + i] = sum;
+        }
+      }
+      std::vector<double> want(d), b(ld, 0.0);
+      for (double& v : want) v = value(random);
+      for (int i = 0; i < d; ++i) {
+        for (int j = 0; j < d; ++j) b[i] += a[static_cast<size_t>(j) * d + i] * want[j];
+      }
+      std::vector<double> g(static_cast<size_t>(ld) * ld, 0.0);
+      for (int j = 0; j < d; ++j) {
+        for (int i = 0; i <= j; ++i) g[static_cast<size_t>(j) * ld + i] = a[j * d + i];
+      }
+      std::vector<double> x(ld), inverse(ld), row(ld);
+      ASSERT_TRUE(kernel.solve(g.data(), ld, d, b.data(), x.data(), inverse.data(), row.data()))
+          << kernel.name << " d " << d;
+      for (int i = 0; i < d; ++i) {
+        ASSERT_NEAR(x[i], want[i], 1e-9) << kernel.name << " d " << d << " x[" << i << "]";
+      }
+      // Not positive definite: a negative pivot (first or last) is refused.
+      for (int bad : {0, d - 1}) {
+        std::fill(g.begin(), g.end(), 0.0);
+        for (int j = 0; j < d; ++j) g[static_cast<size_t>(j) * ld + j] = j == bad ? -1.0 : 1.0;
+        EXPECT_FALSE(
+            kernel.solve(g.data(), ld, d, b.data(), x.data(), inverse.data(), row.data()))
+            << kernel.name << " d " << d << " pivot " << bad;
+      }
+    }
+  }
 }
 
 TEST(NormalEquations, SumsAddToWhatIsAlreadyThere) {
