@@ -2,22 +2,10 @@
 // multiply-adds. On x86-64 this file alone is compiled with -mavx512f -mavx512vl -mavx2 -mfma
 // (see CMakeLists.txt), and normal_equations.cc calls it only on CPUs that have them; elsewhere
 // it forwards to the portable kernel and is never chosen.
-#include "models/als/normal_equations.h"
-
-#if defined(__AVX512VL__) && defined(__FMA__)
 #define MLT_KERNEL_NAME AccumulateNormalEquationsAvx512
 #define MLT_SOLVE_NAME SolveNormalEquationsAvx512
 #define MLT_KERNEL_REGISTERS 26
-#include "models/als/normal_equations_kernel.inc"
-#else
-namespace mltrack::als {
-void AccumulateNormalEquationsAvx512(const EntityRatings& entity, const RatingTerms& terms,
-                                   double* g, double* b, double* tt) {
-  AccumulateNormalEquationsPortable(entity, terms, g, b, tt);
-}
-bool SolveNormalEquationsAvx512(double* g, int ld, int d, const double* b, double* x,
-                            double* inverse, double* row) {
-  return SolveNormalEquationsPortable(g, ld, d, b, x, inverse, row);
-}
-}  // namespace mltrack::als
+#if !(defined(__AVX512VL__) && defined(__FMA__))
+#define MLT_KERNEL_FORWARD
 #endif
+#include "models/als/normal_equations_kernel.inc"
