@@ -523,7 +523,46 @@ LabelEncoder LabelEncoder::Fit(const models::Table& table, const std::string& co
   DataType type = encoder.type_;
   std::sort(encoder.classes_.begin(), encoder.classes_.end(),
             [type](const std::string& a, const std::string& b) { return LabelLess(type, a, b); });
+  encoder.TypeClasses();
   return encoder;
+}
+
+DataType LabelEncoder::PredictionType() const {
+  if (type_ == DataType::kLong || type_ == DataType::kInteger) return DataType::kLong;
+  if (type_ == DataType::kDouble || type_ == DataType::kBoolean) return type_;
+  return DataType::kString;
+}
+
+void LabelEncoder::TypeClasses() {
+  auto parse = [this]<typename T>(std::vector<T> values) -> models::ColumnValues {
+    values.resize(classes_.size());
+    for (size_t c = 0; c < classes_.size(); ++c) {
+      std::from_chars(classes_[c].data(), classes_[c].data() + classes_[c].size(), values[c]);
+    }
+    return values;
+  };
+  switch (PredictionType()) {
+    case DataType::kLong: values_ = parse(std::vector<int64_t>()); break;
+    case DataType::kDouble: values_ = parse(std::vector<double>()); break;
+    case DataType::kBoolean: {
+      std::vector<bool> values;
+      for (const std::string& text : classes_) values.push_back(text == "true");
+      values_ = std::move(values);
+      break;
+    }
+    default: values_ = classes_;
+  }
+}
+
+models::ColumnValues LabelEncoder::Take(std::span<const size_t> best) const {
+  return std::visit(
+      [&](const auto& classes) -> models::ColumnValues {
+        std::decay_t<decltype(classes)> out;
+        out.reserve(best.size());
+        for (size_t c : best) out.push_back(classes[c]);
+        return out;
+      },
+      values_);
 }
 
 std::vector<int32_t> LabelEncoder::Encode(const models::Table& table, const std::string& column,
@@ -583,6 +622,7 @@ LabelEncoder LabelEncoder::FromJson(const nlohmann::json& json) {
     }
     encoder.classes_.push_back(std::move(label));
   }
+  encoder.TypeClasses();
   return encoder;
 }
 

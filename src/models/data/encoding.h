@@ -102,8 +102,20 @@ class LabelEncoder {
   nlohmann::json ToJson() const;
   static LabelEncoder FromJson(const nlohmann::json& json);
 
+  // The type a classifier's predictions of these labels have: long for integer labels, double,
+  // boolean, otherwise string.
+  models::DataType PredictionType() const;
+  // The classes as values of PredictionType(), in class order (the texts classes() keeps, as
+  // std::to_string, std::to_chars or "true" wrote them, parse back exactly).
+  const models::ColumnValues& ClassValues() const { return values_; }
+  // The labels of class indices `best`, one per row, as a column of PredictionType().
+  models::ColumnValues Take(std::span<const size_t> best) const;
+
  private:
+  void TypeClasses();  // sets values_ from classes_ and type_
+
   std::vector<std::string> classes_;
+  models::ColumnValues values_;
   models::DataType type_ = models::DataType::kString;
 };
 

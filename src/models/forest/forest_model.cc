@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <charconv>
 #include <span>
 #include <utility>
 
@@ -58,17 +57,6 @@ constexpr int64_t kMaxWordsPerSet = 1 << 16;
 constexpr std::string_view kTitle = "random forest";  // "Invalid random forest bundle: ..."
 
 [[noreturn]] void Damaged(std::string_view problem) { models::ThrowDamagedBundle(kTitle, problem); }
-
-bool IsIntegerType(DataType type) {
-  return type == DataType::kLong || type == DataType::kInteger;
-}
-
-DataType PredictionType(Task task, DataType label_type) {
-  if (task == Task::kRegression) return DataType::kDouble;
-  if (IsIntegerType(label_type)) return DataType::kLong;
-  if (label_type == DataType::kDouble || label_type == DataType::kBoolean) return label_type;
-  return DataType::kString;
-}
 
 using models::ShapeText;
 
@@ -211,37 +199,7 @@ models::Table RandomForestModel::OutputTable(const std::vector<double>& predicti
     const double* p = predictions.data() + i * k;
     best[i] = static_cast<size_t>(std::max_element(p, p + k) - p);  // first of ties
   }
-  // The class labels as values of the label's type: LabelEncoder keeps them as the text
-  // std::to_string / std::to_chars / "true" wrote, which parses back exactly.
-  switch (PredictionType(task_, labels_.type())) {
-    case DataType::kLong: {
-      std::vector<int64_t> values(rows);
-      for (size_t i = 0; i < rows; ++i) values[i] = std::stoll(names[best[i]]);
-      out.AddColumn("prediction", std::move(values));
-      break;
-    }
-    case DataType::kDouble: {
-      std::vector<double> classes(names.size());
-      for (size_t c = 0; c < names.size(); ++c) {
-        std::from_chars(names[c].data(), names[c].data() + names[c].size(), classes[c]);
-      }
-      std::vector<double> values(rows);
-      for (size_t i = 0; i < rows; ++i) values[i] = classes[best[i]];
-      out.AddColumn("prediction", std::move(values));
-      break;
-    }
-    case DataType::kBoolean: {
-      std::vector<bool> values(rows);
-      for (size_t i = 0; i < rows; ++i) values[i] = names[best[i]] == "true";
-      out.AddColumn("prediction", std::move(values));
-      break;
-    }
-    default: {
-      std::vector<std::string> values(rows);
-      for (size_t i = 0; i < rows; ++i) values[i] = names[best[i]];
-      out.AddColumn("prediction", std::move(values));
-    }
-  }
+  out.AddColumn("prediction", labels_.Take(best));
   for (int c = 0; c < k; ++c) {
     std::vector<double> column(rows);
     for (size_t i = 0; i < rows; ++i) column[i] = predictions[i * k + c];
@@ -252,7 +210,9 @@ models::Table RandomForestModel::OutputTable(const std::vector<double>& predicti
 
 models::Schema RandomForestModel::OutputSchema() const {
   models::Schema schema;
-  schema.push_back({.name = "prediction", .type = PredictionType(task_, labels_.type())});
+  schema.push_back({.name = "prediction",
+                    .type = task_ == Task::kRegression ? DataType::kDouble
+                                                       : labels_.PredictionType()});
   if (task_ == Task::kClassification) {
     for (const auto& label : labels_.classes()) {
       schema.push_back({.name = fmt::format("probability_{}", label), .type = DataType::kDouble});

@@ -26,10 +26,6 @@ constexpr const char* kCoefficientsFile = "coefficients.bin";
               fmt::format("Cannot load the logistic regression at '{}': {}", dir.string(), problem));
 }
 
-bool IsIntegerType(DataType type) {
-  return type == DataType::kLong || type == DataType::kInteger;
-}
-
 }  // namespace
 
 LogisticModel::LogisticModel(data::FeatureEncoder features, data::LabelEncoder labels,
@@ -56,19 +52,7 @@ models::Table LogisticModel::OutputTable(const std::vector<double>& probabilitie
     best[i] = static_cast<size_t>(std::max_element(p, p + k) - p);  // first of ties
   }
   models::Table out;
-  if (IsIntegerType(labels_.type())) {
-    std::vector<int64_t> values(rows);
-    for (size_t i = 0; i < rows; ++i) values[i] = std::stoll(names[best[i]]);
-    out.AddColumn("prediction", std::move(values));
-  } else if (labels_.type() == DataType::kBoolean) {
-    std::vector<bool> values(rows);
-    for (size_t i = 0; i < rows; ++i) values[i] = names[best[i]] == "true";
-    out.AddColumn("prediction", std::move(values));
-  } else {
-    std::vector<std::string> values(rows);
-    for (size_t i = 0; i < rows; ++i) values[i] = names[best[i]];
-    out.AddColumn("prediction", std::move(values));
-  }
+  out.AddColumn("prediction", labels_.Take(best));
   for (int c = 0; c < k; ++c) {
     std::vector<double> column(rows);
     for (size_t i = 0; i < rows; ++i) column[i] = probabilities[i * k + c];
@@ -86,10 +70,7 @@ models::Table LogisticModel::Predict(const models::Table& input) const {
 
 models::Schema LogisticModel::OutputSchema() const {
   models::Schema schema;
-  DataType prediction = IsIntegerType(labels_.type())          ? DataType::kLong
-                        : labels_.type() == DataType::kBoolean ? DataType::kBoolean
-                                                               : DataType::kString;
-  schema.push_back({.name = "prediction", .type = prediction});
+  schema.push_back({.name = "prediction", .type = labels_.PredictionType()});
   for (const auto& label : labels_.classes()) {
     schema.push_back({.name = fmt::format("probability_{}", label), .type = DataType::kDouble});
   }
