@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/models_serve.h"
 #include "mltrack/error.h"
 #include "models/bundle/archive.h"
 #include "models/bundle/mlmodel.h"
@@ -376,6 +377,10 @@ void SetupModelsCommand(CLI::App& command, GlobalOptions& global) {
           {"describe", "Show a model's MLmodel: flavors, signature, origin", SetupDescribe},
           {"download", "Copy a model bundle into a new local folder", SetupDownload},
           {"export", "Write a model bundle as one .tar.gz archive", SetupExport},
+          {"serve", "Serve a model over HTTP (MLflow's /invocations, Open Inference Protocol v2)",
+           SetupModelsServeCommand},
+          {"predict", "Score a CSV or JSON file with a model, as the scoring server would",
+           SetupModelsPredictCommand},
       });
 }
 

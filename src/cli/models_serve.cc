@@ -1,0 +1,249 @@
+#include "cli/models_serve.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/atomic_file.h"
+#include "mltrack/error.h"
+#include "registry/model_uri.h"
+#include "serving/request_codec.h"
+#include "serving/scorer.h"
+#include "serving/scoring_server.h"
+
+namespace mltrack::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using serving::BodyFormat;
+
+// Blocks SIGINT and SIGTERM in the calling thread (and so in every thread it starts afterwards)
+// for its lifetime, so that sigwait takes them on a thread of our choosing (as `mlt server`).
+class BlockedStopSignals {
+ public:
+  BlockedStopSignals() {
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGINT);
+    sigaddset(&signals_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
+  }
+  ~BlockedStopSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  BlockedStopSignals(const BlockedStopSignals&) = delete;
+  BlockedStopSignals& operator=(const BlockedStopSignals&) = delete;
+  const sigset_t& signals() const { return signals_; }
+
+ private:
+  sigset_t signals_;
+  sigset_t previous_;
+};
+
+std::chrono::milliseconds Milliseconds(double seconds) {
+  return std::chrono::milliseconds(std::max<int64_t>(1, std::llround(seconds * 1000)));
+}
+
+void AddModelUriOption(CLI::App& command, std::string* uri) {
+  command
+      .add_option("-m,--model-uri", *uri,
+                  "The model: models:/<name>@<alias>, models:/<name>/<stage|version|latest>, "
+                  "runs:/<run_id>/<path>, a bundle folder or a .tar.gz archive")
+      ->type_name("URI")
+      ->required();
+}
+
+// --- serve
+// ----------------------------------------------------------------------------------------
+
+struct ServeOptions {
+  std::string model_uri;
+  std::string host = "127.0.0.1";
+  int port = 5001;
+  int workers = 16;
+  bool watch = false;
+  double watch_interval = 2;
+  double timeout = 60;
+  int max_body_mb = 64;
+};
+
+// Serves until SIGINT or SIGTERM, then stops: requests in flight finish, the port is released.
+void Serve(const ServeOptions& cli, const GlobalOptions& global) {
+  serving::ScoringServerOptions options;
+  options.model_uri = cli.model_uri;
+  options.tracking_uri = global.tracking_uri;
+  options.host = cli.host;
+  options.port = cli.port;
+  options.workers = cli.workers;
+  options.max_body_bytes = static_cast<size_t>(cli.max_body_mb) << 20;
+  options.timeout = Milliseconds(cli.timeout);
+  options.watch = cli.watch;
+  options.watch_interval = Milliseconds(cli.watch_interval);
+
+  BlockedStopSignals blocked;  // before the server starts its threads, which inherit the mask
+  serving::ScoringServer server(options);
+  server.Start();
+  std::fputs(fmt::format("mlt models serve listening on {}\n", server.url()).c_str(), stdout);
+  std::fflush(stdout);
+  std::thread stopper([&] {
+    int signal = 0;
+    sigwait(&blocked.signals(), &signal);
+    server.Stop();
+  });
+  server.Wait();  // returns once the stopper has called Stop()
+  stopper.join();
+}
+
+void SetupServe(CLI::App& command, GlobalOptions& global) {
+  auto options = std::make_shared<ServeOptions>();
+  AddModelUriOption(command, &options->model_uri);
+  command
+      .add_option("--host", options->host,
+                  "The address to listen on (0.0.0.0 to accept connections from other machines)")
+      ->type_name("HOST")
+      ->capture_default_str();
+  command.add_option("--port", options->port, "The port to listen on (0: any free port)")
+      ->type_name("PORT")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  command
+      .add_option("--workers", options->workers,
+                  "Threads that serve requests, each one keep-alive connection at a time")
+      ->type_name("N")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  command.add_flag("--watch", options->watch,
+                   "Reload when the alias or stage of a models:/ URI moves to another version");
+  command
+      .add_option("--watch-interval", options->watch_interval,
+                  "Seconds between two checks of the alias or stage (with --watch)")
+      ->type_name("S")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  command
+      .add_option("--timeout", options->timeout,
+                  "Seconds a request may take, body and scoring included; then 503")
+      ->type_name("S")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  command
+      .add_option("--max-body-mb", options->max_body_mb,
+                  "The largest request body, in MiB; larger ones get 413")
+      ->type_name("N")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  command.callback([options, &global] { Serve(*options, global); });
+}
+
+// --- predict
+// --------------------------------------------------------------------------------------
+
+// The format of a file by its extension.
+BodyFormat FormatOf(const fs::path& path, const char* what) {
+  std::string extension = path.extension().string();
+  for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (extension == ".json") return BodyFormat::kJson;
+  if (extension == ".csv") return BodyFormat::kCsv;
+  throw Error(ErrorCode::kInvalidParameterValue,
+              fmt::format("Cannot tell the format of the {} file '{}' from its extension: use "
+                          ".csv or .json",
+                          what, path.string()));
+}
+
+std::string ReadInput(const fs::path& path) {
+  std::error_code error;
+  if (!fs::exists(path, error)) {
+    throw Error(ErrorCode::kResourceDoesNotExist,
+                fmt::format("Input file '{}' does not exist", path.string()));
+  }
+  if (fs::is_directory(path, error)) {
+    throw Error(ErrorCode::kInvalidParameterValue,
+                fmt::format("Input '{}' is a folder, not a file", path.string()));
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) {
+    throw Error(ErrorCode::kIoError, fmt::format("Cannot read input file '{}': {}", path.string(),
+                                                 std::strerror(errno)));
+  }
+  return text;
+}
+
+struct PredictOptions {
+  std::string model_uri;
+  std::string input;
+  std::string output;
+};
+
+void Predict(const PredictOptions& cli, const GlobalOptions& global) {
+  // Everything about the files is checked before the model is fetched.
+  BodyFormat input_format = FormatOf(cli.input, "input");
+  std::optional<BodyFormat> output_format;
+  if (!cli.output.empty()) output_format = FormatOf(cli.output, "output");
+  std::string text = ReadInput(cli.input);
+
+  std::shared_ptr<const models::Model> model =
+      registry::ModelResolver(global.tracking_uri).Load(cli.model_uri);
+  const auto& signature = model->meta().signature;
+  const models::Schema* schema = signature ? &signature->inputs : nullptr;
+  std::unique_ptr<serving::Scorer> scorer = serving::Scorer::ForModel(model);
+  serving::ScoringRequest request = serving::DecodeRequest(input_format, text, schema);
+  serving::ScoringResult result = scorer->Score(request);
+
+  std::string out;
+  if (output_format == BodyFormat::kCsv) {
+    out = serving::TableToCsv(result.table);
+  } else {
+    nlohmann::json answer = nlohmann::json::object();
+    answer["predictions"] = std::move(result.predictions);
+    out = answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
+  if (cli.output.empty()) {
+    Print(out);
+    return;
+  }
+  AtomicFileWriter writer(cli.output, fmt::format("Cannot write '{}'", cli.output), std::nullopt);
+  writer.Write(out.data(), out.size());
+  writer.Commit();
+}
+
+void SetupPredict(CLI::App& command, GlobalOptions& global) {
+  auto options = std::make_shared<PredictOptions>();
+  AddModelUriOption(command, &options->model_uri);
+  command
+      .add_option("-i,--input", options->input,
+                  "Rows to score: a .csv file with a header, or a .json file in one of the "
+                  "scoring server's formats (dataframe_split, dataframe_records, instances, "
+                  "inputs)")
+      ->type_name("FILE")
+      ->required();
+  command
+      .add_option("-o,--output", options->output,
+                  "Where to write the predictions: .json ({\"predictions\": ...}) or .csv; "
+                  "default: JSON on stdout")
+      ->type_name("FILE");
+  command.callback([options, &global] { Predict(*options, global); });
+}
+
+}  // namespace
+
+void SetupModelsServeCommand(CLI::App& command, GlobalOptions& global) {
+  SetupServe(command, global);
+}
+
+void SetupModelsPredictCommand(CLI::App& command, GlobalOptions& global) {
+  SetupPredict(command, global);
+}
+
+}  // namespace mltrack::cli
