@@ -1,9 +1,13 @@
 #include "cli/cli_util.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <charconv>
 #include <cmath>
 #include <ctime>
 #include <cstdio>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -194,5 +198,44 @@ void PrintJson(const nlohmann::json& value) {
 }
 
 void Print(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+namespace {
+
+// Blocks SIGINT and SIGTERM in the calling thread (and so in every thread it starts afterwards)
+// for its lifetime.
+class BlockedStopSignals {
+ public:
+  BlockedStopSignals() {
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGINT);
+    sigaddset(&signals_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
+  }
+  ~BlockedStopSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  BlockedStopSignals(const BlockedStopSignals&) = delete;
+  BlockedStopSignals& operator=(const BlockedStopSignals&) = delete;
+  const sigset_t& signals() const { return signals_; }
+
+ private:
+  sigset_t signals_;
+  sigset_t previous_;
+};
+
+}  // namespace
+
+void ServeUntilStopSignal(const std::function<std::string()>& start,
+                          const std::function<void()>& stop, const std::function<void()>& wait) {
+  BlockedStopSignals blocked;
+  std::string line = start();
+  std::fputs(line.c_str(), stdout);
+  std::fflush(stdout);
+  std::thread stopper([&] {
+    int signal = 0;
+    sigwait(&blocked.signals(), &signal);
+    stop();
+  });
+  wait();  // returns once the stopper has called stop()
+  stopper.join();
+}
 
 }  // namespace mltrack::cli

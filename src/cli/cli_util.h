@@ -106,4 +106,12 @@ void PrintJson(const nlohmann::json& value);
 // Writes `text` to stdout as it is.
 void Print(std::string_view text);
 
+// Runs a server until SIGINT or SIGTERM. Both signals are blocked first, so every thread `start`
+// starts inherits the mask and the signals are taken by sigwait on a thread of our own instead of
+// interrupting whichever thread the kernel picks. `start` builds and starts the server and
+// returns the line to print (flushed: tests wait for it); on a signal `stop` is called (requests
+// in flight finish); `wait` blocks until the server has stopped.
+void ServeUntilStopSignal(const std::function<std::string()>& start,
+                          const std::function<void()>& stop, const std::function<void()>& wait);
+
 }  // namespace mltrack::cli

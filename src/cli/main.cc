@@ -95,7 +95,7 @@ const std::vector<CommandSpec>& TopLevelCommands() {
        SetupExperimentsCommand},
       {"runs", "List, show, delete and restore runs", SetupRunsCommand},
       {"artifacts", "Log, list and download the artifacts of a run", SetupArtifactsCommand},
-      {"models", "Register, version, alias, describe, download and export models",
+      {"models", "Register, version, alias, describe, download, export, serve and score models",
        SetupModelsCommand},
       {"train", "Train a built-in model on CSV data and log it to a run (also under mpirun)",
        SetupTrainCommand},

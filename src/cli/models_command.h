@@ -1,5 +1,6 @@
-// `mlt models register|list|versions|alias|transition|describe|download|export`: the model
-// registry and model bundles, addressed by model URIs (registry/model_uri.h).
+// `mlt models register|list|versions|alias|transition|describe|download|export|serve|predict`:
+// the model registry and model bundles, addressed by model URIs (registry/model_uri.h); serve
+// and predict are models_serve.h.
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -1,8 +1,5 @@
 #include "cli/models_serve.h"
 
-#include <pthread.h>
-#include <signal.h>
-
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -13,7 +10,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -30,26 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using serving::BodyFormat;
-
-// Blocks SIGINT and SIGTERM in the calling thread (and so in every thread it starts afterwards)
-// for its lifetime, so that sigwait takes them on a thread of our choosing (as `mlt server`).
-class BlockedStopSignals {
- public:
-  BlockedStopSignals() {
-    sigemptyset(&signals_);
-    sigaddset(&signals_, SIGINT);
-    sigaddset(&signals_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
-  }
-  ~BlockedStopSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
-  BlockedStopSignals(const BlockedStopSignals&) = delete;
-  BlockedStopSignals& operator=(const BlockedStopSignals&) = delete;
-  const sigset_t& signals() const { return signals_; }
-
- private:
-  sigset_t signals_;
-  sigset_t previous_;
-};
 
 std::chrono::milliseconds Milliseconds(double seconds) {
   return std::chrono::milliseconds(std::max<int64_t>(1, std::llround(seconds * 1000)));
@@ -91,18 +67,14 @@ void Serve(const ServeOptions& cli, const GlobalOptions& global) {
   options.watch = cli.watch;
   options.watch_interval = Milliseconds(cli.watch_interval);
 
-  BlockedStopSignals blocked;  // before the server starts its threads, which inherit the mask
-  serving::ScoringServer server(options);
-  server.Start();
-  std::fputs(fmt::format("mlt models serve listening on {}\n", server.url()).c_str(), stdout);
-  std::fflush(stdout);
-  std::thread stopper([&] {
-    int signal = 0;
-    sigwait(&blocked.signals(), &signal);
-    server.Stop();
-  });
-  server.Wait();  // returns once the stopper has called Stop()
-  stopper.join();
+  std::optional<serving::ScoringServer> server;
+  ServeUntilStopSignal(
+      [&] {
+        server.emplace(options);  // loads the model
+        server->Start();
+        return fmt::format("mlt models serve listening on {}\n", server->url());
+      },
+      [&] { server->Stop(); }, [&] { server->Wait(); });
 }
 
 void SetupServe(CLI::App& command, GlobalOptions& global) {
@@ -205,9 +177,7 @@ void Predict(const PredictOptions& cli, const GlobalOptions& global) {
   if (output_format == BodyFormat::kCsv) {
     out = serving::TableToCsv(result.table);
   } else {
-    nlohmann::json answer = nlohmann::json::object();
-    answer["predictions"] = std::move(result.predictions);
-    out = answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    out = serving::PredictionsBody(result.predictions) + "\n";
   }
   if (cli.output.empty()) {
     Print(out);

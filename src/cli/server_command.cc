@@ -2,13 +2,10 @@
 
 #include <malloc.h>
 
-#include <pthread.h>
-#include <signal.h>
-
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -16,27 +13,6 @@
 
 namespace mltrack::cli {
 namespace {
-
-// Blocks SIGINT and SIGTERM in the calling thread (and so in every thread it starts afterwards)
-// for its lifetime: they are then taken by sigwait, on a thread of our choosing, instead of
-// interrupting whatever thread the kernel picks.
-class BlockedStopSignals {
- public:
-  BlockedStopSignals() {
-    sigemptyset(&signals_);
-    sigaddset(&signals_, SIGINT);
-    sigaddset(&signals_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
-  }
-  ~BlockedStopSignals() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
-  BlockedStopSignals(const BlockedStopSignals&) = delete;
-  BlockedStopSignals& operator=(const BlockedStopSignals&) = delete;
-  const sigset_t& signals() const { return signals_; }
-
- private:
-  sigset_t signals_;
-  sigset_t previous_;
-};
 
 void AddServerOptions(CLI::App& command, server::TrackingServerOptions* options) {
   command
@@ -77,18 +53,14 @@ void Serve(const server::TrackingServerOptions& options, const char* command_nam
   // more than building the response. Keep blocks up to 64 MiB in the heap for reuse.
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
   mallopt(M_TRIM_THRESHOLD, 128 << 20);
-  BlockedStopSignals blocked;  // before the server starts its threads, which inherit the mask
-  server::TrackingServer server(options);
-  server.Start();
-  std::fputs(fmt::format("mlt {} listening on {}\n", command_name, server.url()).c_str(), stdout);
-  std::fflush(stdout);
-  std::thread stopper([&] {
-    int signal = 0;
-    sigwait(&blocked.signals(), &signal);
-    server.Stop();
-  });
-  server.Wait();  // returns once the stopper has called Stop()
-  stopper.join();
+  std::optional<server::TrackingServer> server;
+  ServeUntilStopSignal(
+      [&] {
+        server.emplace(options);
+        server->Start();
+        return fmt::format("mlt {} listening on {}\n", command_name, server->url());
+      },
+      [&] { server->Stop(); }, [&] { server->Wait(); });
 }
 
 void SetupServe(CLI::App& command, const char* command_name) {

@@ -31,7 +31,7 @@ using models::Column;
 using models::ColumnValues;
 using models::DataType;
 using models::Table;
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 // Requests of at least this many rows are spread over every core. Smaller ones run on the
 // calling thread: the server already scores concurrent requests on its worker threads, and
@@ -138,8 +138,8 @@ models::Schema RequestSchema(const models::Model& model, models::Schema own) {
   return signature ? signature->inputs : std::move(own);
 }
 
-const json& Params(const ScoringRequest& request) {
-  static const json kNoParams = json::object();
+const nlohmann::json& Params(const ScoringRequest& request) {
+  static const nlohmann::json kNoParams = nlohmann::json::object();
   if (request.params.is_null()) return kNoParams;
   if (!request.params.is_object()) {
     BadRequest(fmt::format("Invalid params: expected a JSON object, got {}",
@@ -601,6 +601,11 @@ std::unique_ptr<Scorer> Scorer::ForModel(std::shared_ptr<const models::Model> mo
     return std::make_unique<AlsScorer>(std::move(model), *als);
   }
   return std::make_unique<GenericScorer>(std::move(model));
+}
+
+std::string PredictionsBody(const json& predictions) {
+  return "{\"predictions\":" +
+         predictions.dump(-1, ' ', false, json::error_handler_t::replace) + "}";
 }
 
 }  // namespace mltrack::serving

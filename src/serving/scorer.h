@@ -36,8 +36,12 @@ namespace mltrack::serving {
 
 struct ScoringResult {
   models::Table table;         // what `mlt models predict` writes as CSV
-  nlohmann::json predictions;  // the value of "predictions" in the JSON answer
+  // The value of "predictions" in the JSON answer; records keep the table's column order.
+  nlohmann::ordered_json predictions;
 };
+
+// {"predictions": <predictions>}, the body of an answer (invalid UTF-8 in strings replaced).
+std::string PredictionsBody(const nlohmann::ordered_json& predictions);
 
 class Scorer {
  public:

@@ -27,6 +27,7 @@
 #include "serving/request_codec.h"
 #include "serving/scorer.h"
 #include "serving/serving_metrics.h"
+#include "serving/v2_protocol.h"
 
 namespace mltrack::serving {
 namespace {
@@ -44,8 +45,6 @@ constexpr size_t kInlineBodyBytes = 64 << 10;
 // 2^64, so the server's drain arithmetic cannot overflow.)
 constexpr size_t kUncheckedRouteLimit = size_t{1} << 62;
 constexpr char kV2Prefix[] = "/v2/models/";
-// Inference requests nest 4 deep; "parameters" may nest more.
-constexpr int kMaxV2Depth = 64;
 
 std::string Dump(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -82,34 +81,6 @@ void SetError(http::Response& response, ErrorStyle style, int status, ErrorCode 
 // scoring server answers them 400 BAD_REQUEST.
 ErrorCode ClientCode(ErrorCode code) {
   return code == ErrorCode::kInvalidParameterValue ? ErrorCode::kBadRequest : code;
-}
-
-// Open Inference Protocol datatypes of MLflow's column types.
-const char* V2Datatype(models::DataType type) {
-  switch (type) {
-    case models::DataType::kBoolean:
-      return "BOOL";
-    case models::DataType::kInteger:
-      return "INT32";
-    case models::DataType::kLong:
-      return "INT64";
-    case models::DataType::kFloat:
-      return "FP32";
-    case models::DataType::kDouble:
-      return "FP64";
-    default:
-      return "BYTES";
-  }
-}
-
-json V2TensorSpecs(const models::Schema& schema, const char* unnamed) {
-  json specs = json::array();
-  for (size_t i = 0; i < schema.size(); ++i) {
-    std::string name = schema[i].name.value_or(
-        schema.size() == 1 ? std::string(unnamed) : fmt::format("{}_{}", unnamed, i));
-    specs.push_back({{"name", name}, {"datatype", V2Datatype(schema[i].type)}, {"shape", {-1}}});
-  }
-  return specs;
 }
 
 // One loaded version of the model, with what the routes answer about it computed once.
@@ -296,100 +267,6 @@ std::string ReadBody(const http::Request& request, size_t limit, Clock::time_poi
   return body;
 }
 
-// A field of a JSON object without copying it; null when absent.
-const json& Field(const json& object, const char* key) {
-  static const json kAbsent;
-  auto it = object.find(key);
-  return it == object.end() ? kAbsent : *it;
-}
-
-json ColumnData(const models::ColumnValues& values) {
-  return std::visit([](const auto& v) { return json(v); }, values);
-}
-
-// The table of an Open Inference Protocol request: one column per input tensor, of shape [n] or
-// [n, 1], its data flat or nested row by row.
-models::Table V2InputTable(const json& inputs) {
-  if (!inputs.is_array() || inputs.empty()) {
-    throw Error(ErrorCode::kBadRequest,
-                "Invalid input. 'inputs' must be a non-empty list of "
-                "tensors {\"name\", \"shape\", \"datatype\", \"data\"}");
-  }
-  models::Table table;
-  for (const json& tensor : inputs) {
-    if (!tensor.is_object() || !tensor.contains("name") || !tensor["name"].is_string()) {
-      throw Error(ErrorCode::kBadRequest, "Invalid input. Every input tensor needs a \"name\"");
-    }
-    std::string name = tensor["name"];
-    auto fail = [&](std::string_view problem) {
-      return Error(ErrorCode::kBadRequest,
-                   fmt::format("Invalid input. Input tensor '{}' {}", name, problem));
-    };
-    const json& shape = Field(tensor, "shape");
-    if (!shape.is_array() || shape.empty() || shape.size() > 2 ||
-        !std::all_of(shape.begin(), shape.end(),
-                     [](const json& d) { return d.is_number_unsigned(); }) ||
-        (shape.size() == 2 && shape[1] != 1)) {
-      throw fail("must have shape [n] or [n, 1]");
-    }
-    size_t rows = shape[0].get<size_t>();
-    // The values, flat or as rows of one value each (shape [n, 1]).
-    std::vector<json> flat;
-    const json& data = Field(tensor, "data");
-    if (!data.is_array()) throw fail("needs \"data\", a list of values");
-    for (const json& item : data) {
-      if (!item.is_array()) {
-        flat.push_back(item);
-        continue;
-      }
-      for (const json& value : item) {
-        if (value.is_array()) throw fail("has data nested deeper than its shape");
-        flat.push_back(value);
-      }
-    }
-    if (flat.size() != rows) {
-      throw fail(fmt::format("has {} values, expected {} (its shape)", flat.size(), rows));
-    }
-    const json& datatype = Field(tensor, "datatype");
-    std::string type = datatype.is_string() ? datatype.get<std::string>() : datatype.dump();
-    auto take = [&](auto&& check, auto&& convert, std::string_view what) {
-      using Value = std::decay_t<decltype(convert(flat[0]))>;
-      std::vector<Value> column;
-      column.reserve(rows);
-      for (size_t i = 0; i < rows; ++i) {
-        if (!check(flat[i])) {
-          // Only scalars are shown: the serializer would recurse into a deeply nested value.
-          std::string shown = flat[i].is_primitive() ? flat[i].dump() : flat[i].type_name();
-          if (shown.size() > 40) shown = shown.substr(0, 37) + "...";
-          throw fail(fmt::format("of datatype {} has {} at position {}, expected {}", type, shown,
-                                 i, what));
-        }
-        column.push_back(convert(flat[i]));
-      }
-      table.AddColumn(name, std::move(column));
-    };
-    if (type == "BOOL") {
-      take([](const json& v) { return v.is_boolean(); }, [](const json& v) { return bool(v); },
-           "a boolean");
-    } else if (type.starts_with("INT") || type.starts_with("UINT")) {
-      take([](const json& v) { return v.is_number_integer() && v <= INT64_MAX; },
-           [](const json& v) { return v.get<int64_t>(); }, "an integer");
-    } else if (type == "FP16" || type == "FP32" || type == "FP64") {
-      take([](const json& v) { return v.is_number() || v.is_null(); },
-           [](const json& v) { return v.is_null() ? NAN : v.get<double>(); }, "a number");
-    } else if (type == "BYTES") {
-      take([](const json& v) { return v.is_string(); },
-           [](const json& v) { return v.get<std::string>(); }, "a string");
-    } else {
-      throw fail(
-          fmt::format("has datatype '{}'; expected one of BOOL, INT8..INT64, "
-                      "UINT8..UINT64, FP16, FP32, FP64, BYTES",
-                      type));
-    }
-  }
-  return table;
-}
-
 }  // namespace
 
 struct ScoringServer::Impl {
@@ -568,9 +445,7 @@ void ScoringServer::Impl::Invocations(const http::Request& request, http::Respon
     return DecodeRequest(format, text, model.schema());
   };
   Scored scored = Score(served.load(), std::move(body), decode, deadline);
-  json answer = json::object();
-  answer["predictions"] = std::move(scored.result.predictions);
-  response.body = Dump(answer);
+  response.body = PredictionsBody(scored.result.predictions);
   metrics.AddRowsScored(scored.rows);
 }
 
@@ -630,79 +505,12 @@ void ScoringServer::Impl::V2Infer(const http::Request& request, http::Response& 
   ServingMetrics::InFlight in_flight(metrics);
   std::string body = ReadBody(request, options.max_body_bytes, deadline, options.timeout);
   // Filled by the decoding, which may run on the pool and outlive this handler when it times out.
-  struct Extras {
-    json id = nullptr;
-    json outputs = nullptr;
-  };
-  auto extras = std::make_shared<Extras>();
+  auto extras = std::make_shared<V2Extras>();
   auto decode = [extras](const ServedModel&, std::string_view text) {
-    // Copies and dumps of a JSON value recurse: a body nested deeper than any request needs is
-    // refused while it is parsed.
-    bool too_deep = false;
-    json document = json::parse(
-        text,
-        [&too_deep](int depth, json::parse_event_t, json&) {
-          if (depth > kMaxV2Depth) too_deep = true;
-          return !too_deep;
-        },
-        /*allow_exceptions=*/false);
-    if (too_deep) {
-      throw Error(ErrorCode::kBadRequest,
-                  fmt::format("Invalid input. The body nests deeper than {} levels", kMaxV2Depth));
-    }
-    if (document.is_discarded()) {
-      throw Error(ErrorCode::kBadRequest,
-                  "Invalid input. Ensure that input is a valid JSON formatted string.");
-    }
-    if (!document.is_object()) {
-      throw Error(ErrorCode::kBadRequest,
-                  "Invalid input. The body must be a JSON object {\"inputs\": [...]}");
-    }
-    if (document.contains("id")) extras->id = document["id"];
-    if (document.contains("outputs")) extras->outputs = document["outputs"];
-    ScoringRequest scoring;
-    scoring.format = "v2";
-    scoring.table = V2InputTable(Field(document, "inputs"));
-    json parameters = document.contains("parameters") ? document["parameters"] : json::object();
-    if (!parameters.is_object()) {
-      throw Error(ErrorCode::kBadRequest, "Invalid input. 'parameters' must be an object");
-    }
-    scoring.params = std::move(parameters);
-    return scoring;
+    return DecodeV2Request(text, *extras);
   };
   Scored scored = Score(target, std::move(body), decode, deadline);
-  const json& wanted = extras->outputs;
-  const json& id = extras->id;
-  const models::Table& table = scored.result.table;
-  std::vector<std::string> names;  // the outputs asked for; empty: all
-  if (!wanted.is_null()) {
-    if (!wanted.is_array()) {
-      throw Error(ErrorCode::kBadRequest, "Invalid input. 'outputs' must be a list");
-    }
-    for (const json& output : wanted) {
-      const json& field = output.is_object() ? Field(output, "name") : output;
-      std::string name = field.is_string() ? field.get<std::string>() : field.dump();
-      if (table.Find(name) == nullptr) {
-        throw Error(ErrorCode::kBadRequest,
-                    fmt::format("Invalid input. The model has no output '{}'", name));
-      }
-      names.push_back(std::move(name));
-    }
-  }
-  json outputs = json::array();
-  for (const models::Column& column : table.columns()) {
-    if (!names.empty() && std::find(names.begin(), names.end(), column.name) == names.end()) {
-      continue;
-    }
-    outputs.push_back({{"name", column.name},
-                       {"shape", {table.num_rows()}},
-                       {"datatype", V2Datatype(models::ValueType(column.values))},
-                       {"data", ColumnData(column.values)}});
-  }
-  json answer = {{"model_name", target->v2_name}, {"outputs", std::move(outputs)}};
-  if (!target->version.empty()) answer["model_version"] = target->version;
-  answer["id"] = id.is_string() ? id.get<std::string>() : "";
-  response.body = Dump(answer);
+  response.body = EncodeV2Response(scored.result.table, *extras, target->v2_name, target->version);
   metrics.AddRowsScored(scored.rows);
 }
 

@@ -5,7 +5,8 @@
 //   POST /invocations                JSON or CSV (request_codec.h) -> {"predictions": ...};
 //                                    400 {"error_code": "BAD_REQUEST", "message": ...} for bad
 //                                    input, 415 text/plain for content types, 413 for a body
-//                                    over max_body_bytes, 503 when scoring exceeds the timeout
+//                                    over max_body_bytes, 503 when receiving the body and
+//                                    scoring it take longer than the timeout
 //   GET  /ping, /health              200 "\n" once the model is loaded
 //   GET  /version                    the mlt version, text/plain
 //   GET  /metadata                   {"model_uri", "flavor", "run_id", "model_name",
@@ -18,10 +19,11 @@
 //                                     "outputs"} (name: the registered name, or "model")
 //   POST /v2/models/<name>/infer     {"inputs": [{"name", "shape", "datatype", "data"}],
 //                                     "parameters"} -> {"model_name", "model_version", "id",
-//                                     "outputs": [...]}
-// With `watch`, the URI is resolved again every watch_interval; when its alias or stage points
-// at another version, that version is loaded beside the serving one and swapped in: requests in
-// flight finish on the model they started with, none fails.
+//                                     "outputs": [...]} (v2_protocol.h; "model_version" for a
+//                                     registered version only)
+// With `watch` (for a URI naming an alias, a stage or "latest"), the URI is resolved again every
+// watch_interval; when it points at another version, that version is loaded beside the serving
+// one and swapped in: requests in flight finish on the model they started with, none fails.
 #pragma once
 
 #include <chrono>

@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 using ::mltrack::testing::TempDir;
 using models::ColumnValues;
 using models::Table;
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 using ::testing::Eq;
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();

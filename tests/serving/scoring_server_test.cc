@@ -1,7 +1,8 @@
 // The scoring server over real HTTP on ephemeral loopback ports, serving real models trained here
-// and saved to temporary folders: golden answers for every format and flavor, every kind of bad
-// input, /metrics, the Open Inference Protocol v2 routes, the body limit, the timeout and stopping
-// with a request in flight. The load tests run `mlt models serve` (models_serve_cli_test.cc).
+// and saved to temporary folders (served_model.h): every kind of bad input, /metrics, the Open
+// Inference Protocol v2 routes, the body limit, the timeout, stopping with a request in flight and
+// --watch. Golden answers are scoring_server_golden_test.cc; the load tests run
+// `mlt models serve` (models_serve_cli_test.cc).
 #include "serving/scoring_server.h"
 
 #include <arpa/inet.h>
@@ -26,6 +27,7 @@
 #include "models/forest/forest_trainer.h"
 #include "models/logistic/logistic_trainer.h"
 #include "registry/model_uri.h"
+#include "serving/served_model.h"
 #include "support/test_support.h"
 
 namespace mltrack::serving {
@@ -34,306 +36,17 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using ::mltrack::testing::TempDir;
+using test::Served;
+using test::TheBundles;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using namespace std::chrono_literals;
-
-// --- models --------------------------------------------------------------------------------------
-
-// Rows of two features; the label says whether x1 + x2 > 0, with a wide empty margin, so every
-// classifier here is certain of points far from the boundary.
-models::Table Separable(size_t rows, const std::string& negative, const std::string& positive) {
-  std::vector<double> x1, x2;
-  std::vector<std::string> y;
-  for (size_t i = 0; i < rows; ++i) {
-    double a = static_cast<double>((i * 37) % 101) / 25.0 - 2.0;
-    double b = static_cast<double>((i * 53) % 89) / 22.0 - 2.0;
-    if (std::abs(a + b) < 0.5) continue;
-    x1.push_back(a);
-    x2.push_back(b);
-    y.push_back(a + b > 0 ? positive : negative);
-  }
-  models::Table table;
-  table.AddColumn("x1", std::move(x1));
-  table.AddColumn("x2", std::move(x2));
-  table.AddColumn("y", std::move(y));
-  return table;
-}
-
-models::Table Features(const models::Table& table) {
-  models::Table out;
-  for (const auto& column : table.columns()) {
-    if (column.name != "y") out.AddColumn(column.name, column.values);
-  }
-  return out;
-}
-
-void SaveLogistic(const fs::path& dir, const std::string& negative, const std::string& positive) {
-  models::Table table = Separable(400, negative, positive);
-  auto comm = dist::MakeSingleCommunicator();
-  logistic::TrainInput input;
-  input.train.table = &table;
-  input.label = "y";
-  auto result = logistic::TrainLogistic(input, {.reg = 0.01}, *comm);
-  result.model->Save(dir, models::NewModelMeta(), Features(table));
-}
-
-void SaveForest(const fs::path& dir, forest::Task task) {
-  models::Table table = Separable(400, "no", "yes");
-  if (task == forest::Task::kRegression) {
-    // y = 10 on the positive side, -10 on the other: pure leaves, exact answers.
-    const auto& labels = std::get<std::vector<std::string>>(table.columns()[2].values);
-    std::vector<double> y;
-    for (const auto& label : labels) y.push_back(label == "yes" ? 10.0 : -10.0);
-    models::Table regression = Features(table);
-    regression.AddColumn("y", std::move(y));
-    table = std::move(regression);
-  }
-  std::vector<int64_t> ids(table.num_rows());
-  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>(i) + 2;
-  auto comm = dist::MakeSingleCommunicator();
-  forest::ForestOptions options{.task = task,
-                                .impurity = forest::DefaultImpurity(task),
-                                .num_trees = 10,
-                                .feature_subset = "all"};
-  forest::ForestInput input;
-  input.table = &table;
-  input.row_ids = ids;
-  input.label = "y";
-  auto result = forest::TrainForest(input, options, *comm);
-  result.model->Save(dir, models::NewModelMeta(), Features(table));
-}
-
-// Users 1..4 and items 10..13: users 1 and 2 like the even items, 3 and 4 the odd ones.
-void SaveAls(const fs::path& dir) {
-  als::Ratings ratings;
-  for (int64_t user = 1; user <= 4; ++user) {
-    for (int64_t item = 10; item <= 13; ++item) {
-      ratings.user.push_back(user);
-      ratings.item.push_back(item);
-      ratings.rating.push_back(((user <= 2) == (item % 2 == 0)) ? 5.0f : 1.0f);
-      ratings.timestamp.push_back(0);
-      ratings.line.push_back(static_cast<int64_t>(ratings.line.size()) + 1);
-    }
-  }
-  auto comm = dist::MakeSingleCommunicator();
-  auto result = als::TrainAls(
-      ratings, {.rank = 2, .max_iter = 10, .cold_start = als::ColdStart::kDrop}, *comm);
-  result.model->Save(dir, models::NewModelMeta());
-}
-
-// The bundles every test serves, trained once.
-struct Bundles {
-  TempDir dir;
-  fs::path logistic = dir / "logistic", forest = dir / "forest";
-  fs::path regression = dir / "regression", als = dir / "als";
-  Bundles() {
-    logistic::RegisterLogisticFlavor();
-    forest::RegisterForestFlavor();
-    als::RegisterAlsFlavor();
-    SaveLogistic(logistic, "no", "yes");
-    SaveForest(forest, forest::Task::kClassification);
-    SaveForest(regression, forest::Task::kRegression);
-    SaveAls(als);
-  }
-};
-
-const Bundles& TheBundles() {
-  static Bundles* bundles = new Bundles();  // leaked: tests may run until exit
-  return *bundles;
-}
-
-// --- a served model and a client -----------------------------------------------------------------
-
-http::ClientOptions TestClientOptions() {
-  http::ClientOptions options;
-  options.connect_timeout = 2000ms;
-  options.read_timeout = 30000ms;
-  options.max_attempts = 1;
-  return options;
-}
-
-class Served {
- public:
-  explicit Served(const fs::path& bundle, ScoringServerOptions options = {})
-      : Served([&] {
-          options.model_uri = bundle.string();
-          return options;
-        }()) {}
-  explicit Served(ScoringServerOptions options) {
-    options.port = 0;
-    if (options.tracking_uri.empty()) {
-      options.tracking_uri = "sqlite:///" + (tracking_dir_ / "mlruns.db").string();
-    }
-    server_ = std::make_unique<ScoringServer>(options);
-    server_->Start();
-    client_ = std::make_unique<http::Client>(server_->url(), TestClientOptions());
-  }
-  ScoringServer& server() { return *server_; }
-  http::Client& client() { return *client_; }
-  http::Result Post(const std::string& path, const std::string& body,
-                    const std::string& content_type = "application/json") {
-    return client_->Send("POST", path, body, content_type, false);
-  }
-  http::Result Invoke(const std::string& body,
-                      const std::string& content_type = "application/json") {
-    return Post("/invocations", body, content_type);
-  }
-  // The value of one series of /metrics ("name{labels}"); -1 when absent.
-  double Metric(const std::string& series) {
-    std::string text = client_->Get("/metrics").body;
-    size_t at = text.find("\n" + series + " ");
-    if (at == std::string::npos) return -1;
-    return std::stod(text.substr(at + series.size() + 2));
-  }
-
- private:
-  TempDir tracking_dir_;
-  std::unique_ptr<ScoringServer> server_;
-  std::unique_ptr<http::Client> client_;
-};
-
-// --- request encodings ---------------------------------------------------------------------------
-
-struct Rows {
-  std::vector<std::string> columns;
-  std::vector<std::vector<json>> data;
-};
-
-struct Encoded {
-  std::string format;
-  std::string content_type;
-  std::string body;
-};
-
-// The same rows in each of MLflow's request formats (positional rows when `by_position`: the
-// columns are the signature's, in its order).
-std::vector<Encoded> EveryFormat(const Rows& rows, bool by_position = true) {
-  json split = {{"columns", rows.columns}, {"data", rows.data}};
-  json records = json::array(), positional = json::array(), columns = json::object();
-  for (const auto& row : rows.data) {
-    json record = json::object();
-    for (size_t c = 0; c < rows.columns.size(); ++c) {
-      record[rows.columns[c]] = row[c];
-      columns[rows.columns[c]].push_back(row[c]);
-    }
-    records.push_back(record);
-    positional.push_back(row);
-  }
-  std::string csv = fmt::format("{}\n", fmt::join(rows.columns, ","));
-  for (const auto& row : rows.data) {
-    std::vector<std::string> cells;
-    for (const auto& cell : row)
-      cells.push_back(cell.is_string() ? cell.get<std::string>() : cell.dump());
-    csv += fmt::format("{}\n", fmt::join(cells, ","));
-  }
-  std::vector<Encoded> out = {
-      {"dataframe_split", "application/json", json({{"dataframe_split", split}}).dump()},
-      {"dataframe_records", "application/json", json({{"dataframe_records", records}}).dump()},
-      {"instances (records)", "application/json", json({{"instances", records}}).dump()},
-      {"inputs (columns)", "application/json", json({{"inputs", columns}}).dump()},
-      {"csv", "text/csv", csv},
-      {"json; charset=utf-8", "application/json; charset=UTF-8",
-       json({{"dataframe_records", records}}).dump()},
-  };
-  if (by_position) {
-    out.push_back(
-        {"instances (rows)", "application/json", json({{"instances", positional}}).dump()});
-  }
-  if (rows.data.size() == 1) {
-    out.push_back({"inputs (one row)", "application/json", json({{"inputs", records[0]}}).dump()});
-  }
-  return out;
-}
-
-void ExpectEveryFormatAnswers(Served& served, const Rows& rows, const std::string& expected,
-                              bool by_position = true) {
-  for (const Encoded& request : EveryFormat(rows, by_position)) {
-    http::Result result = served.Invoke(request.body, request.content_type);
-    EXPECT_EQ(result.status, 200) << request.format << ": " << result.body;
-    EXPECT_EQ(result.content_type, "application/json") << request.format;
-    EXPECT_EQ(result.body, expected) << request.format << " request: " << request.body;
-  }
-}
 
 std::string Repeat(const std::string& text, size_t times) {
   std::string out;
   out.reserve(text.size() * times);
   for (size_t i = 0; i < times; ++i) out += text;
   return out;
-}
-
-const Rows kTwoPoints = {{"x1", "x2"}, {{2.0, 1.0}, {-2.0, -1.5}}};
-
-// --- golden answers ------------------------------------------------------------------------------
-
-TEST(ScoringServerGolden, LogisticRegressionAnswersLabelsInEveryFormat) {
-  Served served(TheBundles().logistic);
-  ExpectEveryFormatAnswers(served, kTwoPoints, R"({"predictions":["yes","no"]})");
-  // Integers where the signature has doubles are converted safely, as MLflow does.
-  ExpectEveryFormatAnswers(served, {{"x1", "x2"}, {{3, 1}}}, R"({"predictions":["yes"]})");
-}
-
-TEST(ScoringServerGolden, PredictProbaAnswersRecordsWithEveryClassProbability) {
-  Served served(TheBundles().logistic);
-  http::Result result = served.Invoke(
-      R"({"dataframe_split": {"columns": ["x1", "x2"], "data": [[2.0, 1.0], [-2.0, -1.5]]},)"
-      R"( "params": {"predict_proba": true}})");
-  ASSERT_EQ(result.status, 200) << result.body;
-  json predictions = json::parse(result.body).at("predictions");
-  ASSERT_EQ(predictions.size(), 2u);
-  EXPECT_EQ(predictions[0]["prediction"], "yes");
-  EXPECT_EQ(predictions[1]["prediction"], "no");
-  for (const json& p : predictions) {
-    EXPECT_EQ(p.size(), 3u) << p;
-    EXPECT_NEAR(p["probability_no"].get<double>() + p["probability_yes"].get<double>(), 1, 1e-12);
-  }
-  EXPECT_GT(predictions[0]["probability_yes"].get<double>(), 0.99);
-  EXPECT_GT(predictions[1]["probability_no"].get<double>(), 0.99);
-}
-
-TEST(ScoringServerGolden, RandomForestClassifierAnswersLabelsInEveryFormat) {
-  Served served(TheBundles().forest);
-  ExpectEveryFormatAnswers(served, kTwoPoints, R"({"predictions":["yes","no"]})");
-}
-
-TEST(ScoringServerGolden, RandomForestRegressorAnswersValuesInEveryFormat) {
-  Served served(TheBundles().regression);
-  ExpectEveryFormatAnswers(served, kTwoPoints, R"({"predictions":[10.0,-10.0]})");
-}
-
-// The expected answers come from the same bundle loaded here: the server must give them exactly.
-TEST(ScoringServerGolden, AlsAnswersPairsInEveryFormatAndTopK) {
-  auto model = models::LoadModel(TheBundles().als);
-  const auto& als_model = dynamic_cast<const als::AlsModel&>(*model);
-  Served served(TheBundles().als);
-  json pairs = {als_model.PredictPair(1, 10), als_model.PredictPair(3, 13)};
-  EXPECT_GT(pairs[0].get<double>(), pairs[1].get<double>() - 10);  // both finite numbers
-  ExpectEveryFormatAnswers(served, {{"user", "item"}, {{1, 10}, {3, 13}}},
-                           json({{"predictions", pairs}}).dump());
-
-  auto top_k = [&](int64_t user, int k) {
-    json out = json::array();
-    auto best = als_model.Recommend(user, k);
-    for (size_t r = 0; r < best.size(); ++r) {
-      out.push_back(
-          {{"user", user}, {"rank", r + 1}, {"item", best[r].first}, {"score", best[r].second}});
-    }
-    return out;
-  };
-  json expected = top_k(1, 2);
-  for (const json& row : top_k(3, 2)) expected.push_back(row);
-  http::Result by_param =
-      served.Invoke(R"({"dataframe_records": [{"user": 1}, {"user": 3}], "params": {"k": 2}})");
-  ASSERT_EQ(by_param.status, 200) << by_param.body;
-  EXPECT_EQ(json::parse(by_param.body), json({{"predictions", expected}}));
-  EXPECT_EQ(json::parse(by_param.body)["predictions"][0]["item"].get<int64_t>() % 2, 0)
-      << "user 1 likes the even items";
-  http::Result by_column = served.Invoke("user,k\n1,2\n3,2\n", "text/csv");
-  EXPECT_EQ(json::parse(by_column.body), json({{"predictions", expected}}));
-  http::Result by_default = served.Invoke(R"({"inputs": {"user": 1}})");
-  EXPECT_EQ(json::parse(by_default.body), json({{"predictions", top_k(1, 10)}}));
-  EXPECT_EQ(json::parse(by_default.body)["predictions"].size(), 4u) << "k capped at the items";
 }
 
 // --- the other routes ----------------------------------------------------------------------------
@@ -697,8 +410,8 @@ TEST(ScoringServer, WatchFollowsTheAliasAndKeepsServingWhenACheckFails) {
   TheBundles();  // registers the flavors
   TempDir dir;
   const std::string tracking_uri = "sqlite:///" + (dir / "mlruns.db").string();
-  SaveLogistic(dir / "v1", "no", "yes");
-  SaveLogistic(dir / "v2", "negative", "positive");
+  test::SaveLogistic(dir / "v1", "no", "yes");
+  test::SaveLogistic(dir / "v2", "negative", "positive");
   registry::ModelResolver resolver(tracking_uri);
   ASSERT_EQ(resolver.Register((dir / "v1").string(), "clf").version, "1");
   ASSERT_EQ(resolver.Register((dir / "v2").string(), "clf").version, "2");
