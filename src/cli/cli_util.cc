@@ -223,6 +223,23 @@ class BlockedStopSignals {
 
 }  // namespace
 
+void AddListenOptions(CLI::App& command, std::string* host, int* port, int* workers,
+                      const std::string& workers_help) {
+  command
+      .add_option("--host", *host,
+                  "The address to listen on (0.0.0.0 to accept connections from other machines)")
+      ->type_name("HOST")
+      ->capture_default_str();
+  command.add_option("--port", *port, "The port to listen on (0: any free port)")
+      ->type_name("PORT")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  command.add_option("--workers", *workers, workers_help)
+      ->type_name("N")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+}
+
 void ServeUntilStopSignal(const std::function<std::string()>& start,
                           const std::function<void()>& stop, const std::function<void()>& wait) {
   BlockedStopSignals blocked;

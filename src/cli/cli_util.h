@@ -106,6 +106,10 @@ void PrintJson(const nlohmann::json& value);
 // Writes `text` to stdout as it is.
 void Print(std::string_view text);
 
+// --host, --port and --workers of a server command (`workers_help` says what a worker does).
+void AddListenOptions(CLI::App& command, std::string* host, int* port, int* workers,
+                      const std::string& workers_help);
+
 // Runs a server until SIGINT or SIGTERM. Both signals are blocked first, so every thread `start`
 // starts inherits the mask and the signals are taken by sigwait on a thread of our own instead of
 // interrupting whichever thread the kernel picks. `start` builds and starts the server and

@@ -80,21 +80,8 @@ void Serve(const ServeOptions& cli, const GlobalOptions& global) {
 void SetupServe(CLI::App& command, GlobalOptions& global) {
   auto options = std::make_shared<ServeOptions>();
   AddModelUriOption(command, &options->model_uri);
-  command
-      .add_option("--host", options->host,
-                  "The address to listen on (0.0.0.0 to accept connections from other machines)")
-      ->type_name("HOST")
-      ->capture_default_str();
-  command.add_option("--port", options->port, "The port to listen on (0: any free port)")
-      ->type_name("PORT")
-      ->check(CLI::Range(0, 65535))
-      ->capture_default_str();
-  command
-      .add_option("--workers", options->workers,
-                  "Threads that serve requests, each one keep-alive connection at a time")
-      ->type_name("N")
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
+  AddListenOptions(command, &options->host, &options->port, &options->workers,
+                   "Threads that serve requests, each one keep-alive connection at a time");
   command.add_flag("--watch", options->watch,
                    "Reload when the alias or stage of a models:/ URI moves to another version");
   command

@@ -25,19 +25,8 @@ void AddServerOptions(CLI::App& command, server::TrackingServerOptions* options)
                   "The folder that keeps the artifacts clients upload through the server")
       ->type_name("DIR")
       ->capture_default_str();
-  command
-      .add_option("--host", options->host,
-                  "The address to listen on (0.0.0.0 to accept connections from other machines)")
-      ->type_name("HOST")
-      ->capture_default_str();
-  command.add_option("--port", options->port, "The port to listen on (0: any free port)")
-      ->type_name("PORT")
-      ->check(CLI::Range(0, 65535))
-      ->capture_default_str();
-  command.add_option("--workers", options->workers, "Threads that serve requests")
-      ->type_name("N")
-      ->check(CLI::Range(1, 1024))
-      ->capture_default_str();
+  AddListenOptions(command, &options->host, &options->port, &options->workers,
+                   "Threads that serve requests");
   command
       .add_option("--max-request-bytes", options->max_request_bytes,
                   "The largest JSON request body (runs/log-batch included)")

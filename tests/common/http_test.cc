@@ -28,6 +28,7 @@ namespace mltrack::http {
 namespace {
 
 namespace fs = std::filesystem;
+using ::mltrack::testing::ConnectLoopback;
 using ::mltrack::testing::ReadFile;
 using ::mltrack::testing::TempDir;
 using ::mltrack::testing::WriteFile;
@@ -82,22 +83,10 @@ Handler Echo() {
   };
 }
 
-int ConnectTo(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // Sends `bytes` on a new connection, then reads until the server closes it (5 s at most).
 std::string RawExchange(int port, const std::string& bytes) {
-  int fd = ConnectTo(port);
+  int fd = ConnectLoopback(port);
   if (fd < 0) return "(cannot connect)";
   size_t sent = 0;
   while (sent < bytes.size()) {
@@ -121,7 +110,7 @@ std::string RawExchange(int port, const std::string& bytes) {
 
 // Sends `bytes` on a new connection and closes it without waiting for an answer.
 void SendAndClose(int port, const std::string& bytes) {
-  int fd = ConnectTo(port);
+  int fd = ConnectLoopback(port);
   if (fd < 0) return;
   [[maybe_unused]] ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
   ::close(fd);

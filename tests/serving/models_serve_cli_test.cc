@@ -84,18 +84,6 @@ class ModelsCliTest : public ::testing::Test {
 
 // --- serve ---------------------------------------------------------------------------------------
 
-int Connect(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 std::string ReadAll(int fd) {
   std::string text;
@@ -194,7 +182,7 @@ TEST_F(ModelsCliTest, ServeAnswersAndFinishesARequestInFlightOnSigterm) {
             R"({"predictions":["yes"]})");
 
   // A request whose body is still arriving when SIGTERM comes is answered before the exit.
-  int fd = Connect(port);
+  int fd = ConnectLoopback(port);
   ASSERT_GE(fd, 0);
   std::string body = "x1,x2\n-3,-1\n";
   std::string head = fmt::format(
@@ -222,7 +210,7 @@ TEST_F(ModelsCliTest, ServeAnswersAndFinishesARequestInFlightOnSigterm) {
   EXPECT_EQ(stopped.exit_code, 0);
   EXPECT_EQ(stopped.out, "");
   EXPECT_EQ(stopped.err, "");
-  EXPECT_EQ(Connect(port), -1) << "the port is still open after the exit";
+  EXPECT_EQ(ConnectLoopback(port), -1) << "the port is still open after the exit";
 }
 
 TEST_F(ModelsCliTest, ServeRefusesWhatItCannotServe) {

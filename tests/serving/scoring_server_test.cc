@@ -35,6 +35,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using ::mltrack::testing::ConnectLoopback;
 using ::mltrack::testing::TempDir;
 using test::Served;
 using test::TheBundles;
@@ -256,18 +257,6 @@ TEST(ScoringServer, RefusesAnUnknownAlsUserWith400) {
 
 // --- raw connections -----------------------------------------------------------------------------
 
-int Connect(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 bool SendAll(int fd, const std::string& bytes) {
   for (size_t sent = 0; sent < bytes.size();) {
@@ -296,7 +285,7 @@ std::string ReadUntilClosed(int fd) {
 // What a client that sends no Content-Type gets (httplib's client always sends one).
 TEST(ScoringServer, TakesABodyWithoutContentTypeAsJson) {
   Served served(TheBundles().logistic);
-  int fd = Connect(served.server().port());
+  int fd = ConnectLoopback(served.server().port());
   ASSERT_GE(fd, 0);
   std::string body =
       R"({"dataframe_split": {"columns": ["x1", "x2"], "data": [[2, 1], [-2, -1]]}})";
@@ -321,7 +310,7 @@ TEST(ScoringServer, RefusesABodyOverTheLimitWith413) {
 
   // 100 MB at the default limit (64 MiB): refused as soon as the headers arrive.
   Served served(TheBundles().logistic);
-  int fd = Connect(served.server().port());
+  int fd = ConnectLoopback(served.server().port());
   ASSERT_GE(fd, 0);
   ASSERT_TRUE(SendAll(fd,
                       "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: "
@@ -333,7 +322,7 @@ TEST(ScoringServer, RefusesABodyOverTheLimitWith413) {
   EXPECT_THAT(reply, HasSubstr(R"({"error_code":"RESOURCE_LIMIT_EXCEEDED","message":"Request )"
                                R"(body of 100000000 bytes exceeds the limit of 67108864 bytes"})"));
   // A chunked body has no length to refuse up front: reading stops at the limit.
-  fd = Connect(small.server().port());
+  fd = ConnectLoopback(small.server().port());
   std::string chunk(512 << 10, ' ');
   std::string chunked =
       "POST /invocations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
@@ -374,7 +363,7 @@ TEST(ScoringServer, AnswersScoringOverTheTimeoutWith503) {
 // Stop() lets a request in flight finish: here one whose body is still arriving.
 TEST(ScoringServer, StopLetsARequestInFlightFinish) {
   auto served = std::make_unique<Served>(TheBundles().logistic);
-  int fd = Connect(served->server().port());
+  int fd = ConnectLoopback(served->server().port());
   ASSERT_GE(fd, 0);
   std::string body = R"({"inputs": {"x1": 1, "x2": 2}})";
   ASSERT_TRUE(SendAll(fd, fmt::format("POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: "
@@ -392,7 +381,7 @@ TEST(ScoringServer, StopLetsARequestInFlightFinish) {
   EXPECT_THAT(reply, StartsWith("HTTP/1.1 200 "));
   EXPECT_THAT(reply, HasSubstr(R"({"predictions":["yes"]})"));
   stopped.get();
-  EXPECT_EQ(Connect(served->server().port()), -1) << "still accepting after Stop()";
+  EXPECT_EQ(ConnectLoopback(served->server().port()), -1) << "still accepting after Stop()";
 }
 
 TEST(ScoringServer, RefusesWhatItCannotServe) {

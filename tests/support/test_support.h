@@ -51,6 +51,9 @@ ProcessResult RunMlt(const std::vector<std::string>& args, ProcessOptions option
 void WriteFile(const std::filesystem::path& path, const std::string& text);
 std::string ReadFile(const std::filesystem::path& path);
 
+// A TCP connection to 127.0.0.1:`port` (a blocking socket the caller closes); -1 when refused.
+int ConnectLoopback(int port);
+
 }  // namespace mltrack::testing
 
 // Expects `statement` to throw mltrack::Error with `expected_code` and a message matching
