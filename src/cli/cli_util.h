@@ -24,6 +24,12 @@
 
 namespace mltrack::cli {
 
+// Thrown by a subcommand whose exit code is not one of main's (e.g. `mlt run` ends with its
+// command's code): main returns `code` once everything the subcommand held is released.
+struct ExitStatus {
+  int code;
+};
+
 // Options given on any level of the command line.
 struct GlobalOptions {
   std::string tracking_uri;  // empty: from the environment

@@ -14,6 +14,7 @@
 #include "cli/datasets_command.h"
 #include "cli/experiments_command.h"
 #include "cli/models_command.h"
+#include "cli/run_command.h"
 #include "cli/runs_command.h"
 #include "cli/server_command.h"
 #include "cli/train_command.h"
@@ -93,7 +94,11 @@ const std::vector<CommandSpec>& TopLevelCommands() {
        SetupDatasetsCommand},
       {"experiments", "Create, list, show, rename, delete and restore experiments",
        SetupExperimentsCommand},
-      {"runs", "List, show, delete and restore runs", SetupRunsCommand},
+      {"runs", "List, show, delete and restore runs; log metrics and params to one",
+       SetupRunsCommand},
+      {"run", "Run an MLproject entry point (or a sweep of it) and record it as a run",
+       SetupRunCommand},
+      {"rerun", "Run a recorded project run again and compare its metrics", SetupRerunCommand},
       {"artifacts", "Log, list and download the artifacts of a run", SetupArtifactsCommand},
       {"models", "Register, version, alias, describe, download, export, serve and score models",
        SetupModelsCommand},
@@ -129,6 +134,9 @@ int Main(int argc, char** argv) {
     PrintError(e.what());
     fmt::print(stderr, "Run with --help for more information.\n");
     return kExitUsage;
+  } catch (const ExitStatus& status) {
+    std::fflush(stdout);
+    return status.code;
   } catch (const dist::AgreedError& e) {
     PrintError(e.what());  // every rank failed alike: rank 0 reports it
     return ExitCodeFor(e.code());

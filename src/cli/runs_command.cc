@@ -1,6 +1,8 @@
 #include "cli/runs_command.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
@@ -9,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "common/clock.h"
 #include "mltrack/error.h"
 #include "tracking/entity_json.h"
 
@@ -270,6 +273,78 @@ void SetupRestore(CLI::App& command, GlobalOptions& global) {
       "Restored run {}\n");
 }
 
+// --- log-metric, log-param ----------------------------------------------------------------------
+
+// --run-id, else the run `mlt run` gives its command (MLT_RUN_ID, then MLFLOW_RUN_ID).
+std::string RunToLogTo(const std::string& run_id) {
+  if (!run_id.empty()) return run_id;
+  for (const char* name : {"MLT_RUN_ID", "MLFLOW_RUN_ID"}) {
+    if (const char* value = std::getenv(name); value && *value) return value;
+  }
+  throw Error(ErrorCode::kInvalidParameterValue,
+              "No run to log to: give --run-id, or set MLT_RUN_ID (`mlt run` sets it for the "
+              "command it runs)");
+}
+
+// A metric value as MLflow takes it: a decimal or exponent number (a leading '+' allowed), nan,
+// inf or -inf. A number beyond double's range (1e999) is refused, not rounded to infinity.
+double ParseMetricValue(const std::string& key, const std::string& text) {
+  double value = 0;
+  bool plus = !text.empty() && text[0] == '+';
+  const char* begin = text.data() + (plus ? 1 : 0);
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (text.empty() || (plus && begin != end && *begin == '-') || ec != std::errc() || ptr != end) {
+    throw Error(ErrorCode::kInvalidParameterValue,
+                fmt::format("The value of metric '{}' must be a number, got '{}'", key, text));
+  }
+  return value;
+}
+
+void SetupLogMetric(CLI::App& command, GlobalOptions& global) {
+  struct Options {
+    std::string key;
+    std::string value;
+    int64_t step = 0;
+    std::string run_id;
+  };
+  auto options = std::make_shared<Options>();
+  command.add_option("KEY", options->key, "Name of the metric")->required();
+  command.add_option("VALUE", options->value, "Its value: a number, nan, inf or -inf")
+      ->required();
+  command.add_option("--step", options->step, "The step the value belongs to (default: 0)")
+      ->type_name("N");
+  command
+      .add_option("--run-id", options->run_id,
+                  "The run (default: $MLT_RUN_ID, else $MLFLOW_RUN_ID)")
+      ->type_name("RUN_ID");
+  command.callback([options, &global] {
+    double value = ParseMetricValue(options->key, options->value);
+    std::string run_id = RunToLogTo(options->run_id);
+    OpenStore(global)->LogMetric(run_id, Metric{options->key, value, NowMillis(), options->step});
+  });
+}
+
+void SetupLogParam(CLI::App& command, GlobalOptions& global) {
+  struct Options {
+    std::string key;
+    std::string value;
+    std::string run_id;
+  };
+  auto options = std::make_shared<Options>();
+  command.add_option("KEY", options->key, "Name of the param")->required();
+  command.add_option("VALUE", options->value, "Its value (a run's params cannot change)")
+      ->required();
+  command
+      .add_option("--run-id", options->run_id,
+                  "The run (default: $MLT_RUN_ID, else $MLFLOW_RUN_ID)")
+      ->type_name("RUN_ID");
+  command.callback([options, &global] {
+    std::string run_id = RunToLogTo(options->run_id);
+    OpenStore(global)->LogParam(run_id, Param{options->key, options->value});
+  });
+}
+
 }  // namespace
 
 void SetupRunsCommand(CLI::App& command, GlobalOptions& global) {
@@ -279,6 +354,10 @@ void SetupRunsCommand(CLI::App& command, GlobalOptions& global) {
                   {"get", "Show a run: info, params, latest metrics and tags", SetupGet},
                   {"delete", "Delete a run (it can be restored)", SetupDelete},
                   {"restore", "Restore a deleted run", SetupRestore},
+                  {"log-metric", "Log a metric value to a run (default: the run of `mlt run`)",
+                   SetupLogMetric},
+                  {"log-param", "Log a param to a run (default: the run of `mlt run`)",
+                   SetupLogParam},
               });
 }
 

@@ -1,4 +1,4 @@
-// `mlt runs list|get|delete|restore`.
+// `mlt runs list|get|delete|restore|log-metric|log-param`.
 #pragma once
 
 #include <CLI/CLI.hpp>
