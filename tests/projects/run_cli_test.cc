@@ -25,6 +25,7 @@
 #include "cli/cli_expect.h"
 #include "common/tracking_uri.h"
 #include "projects/sha256.h"
+#include "projects/process_groups.h"
 #include "support/test_support.h"
 #include "tracking/store_factory.h"
 
@@ -37,6 +38,7 @@ namespace fs = std::filesystem;
 using ::mltrack::testing::ExpectError;
 using ::mltrack::testing::ExpectOutput;
 using ::mltrack::testing::ExpectUsageError;
+using ::mltrack::testing::GroupEnds;
 using ::mltrack::testing::ProcessOptions;
 using ::mltrack::testing::ProcessResult;
 using ::mltrack::testing::ReadFile;
@@ -79,29 +81,6 @@ touch started
 sleep 60 & wait
 )mlt";
 
-bool GroupHasLiveMembers(pid_t pgid) {
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    std::string name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), {});
-    size_t close = stat.rfind(')');
-    if (close == std::string::npos || close + 2 >= stat.size()) continue;
-    char state = 0;
-    long ppid = 0, pgrp = 0;
-    if (std::sscanf(stat.c_str() + close + 2, "%c %ld %ld", &state, &ppid, &pgrp) != 3) continue;
-    if (pgrp == pgid && state != 'Z' && state != 'X') return true;
-  }
-  return false;
-}
-
-bool GroupEnds(pid_t pgid) {
-  for (int i = 0; i < 500; ++i) {
-    if (!GroupHasLiveMembers(pgid)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
-}
 
 class RunCli : public ::testing::Test {
  protected:

@@ -27,6 +27,7 @@
 #include "projects/run_environment.h"
 #include "projects/sha256.h"
 #include "projects/sweep.h"
+#include "projects/process_groups.h"
 #include "support/test_support.h"
 #include "tracking/store_factory.h"
 
@@ -34,6 +35,7 @@ namespace mltrack::projects {
 namespace {
 
 namespace fs = std::filesystem;
+using ::mltrack::testing::GroupEnds;
 using ::mltrack::testing::ReadFile;
 using ::mltrack::testing::RunProcess;
 using ::mltrack::testing::TempDir;
@@ -91,33 +93,6 @@ void MakeGitRepo(const fs::path& repo, const std::map<std::string, std::string>&
 std::string HeadCommit(const fs::path& repo) {
   auto r = RunProcess({"git", "-C", repo.string(), "rev-parse", "HEAD"});
   return r.out.substr(0, r.out.find('\n'));
-}
-
-// Whether a process of group `pgid` is alive (zombies, which only wait for whoever adopted them
-// to reap them, do not count).
-bool GroupHasLiveMembers(pid_t pgid) {
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    std::string name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(entry.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), {});
-    size_t close = stat.rfind(')');
-    if (close == std::string::npos || close + 2 >= stat.size()) continue;
-    char state = 0;
-    long ppid = 0, pgrp = 0;
-    if (std::sscanf(stat.c_str() + close + 2, "%c %ld %ld", &state, &ppid, &pgrp) != 3) continue;
-    if (pgrp == pgid && state != 'Z' && state != 'X') return true;
-  }
-  return false;
-}
-
-// Whether the group is gone within a few seconds (a SIGKILL takes effect asynchronously).
-bool GroupEnds(pid_t pgid) {
-  for (int i = 0; i < 500; ++i) {
-    if (!GroupHasLiveMembers(pgid)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return false;
 }
 
 bool WaitForFile(const fs::path& path, std::chrono::seconds limit = std::chrono::seconds(10)) {
