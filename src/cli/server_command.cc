@@ -53,6 +53,9 @@ void Serve(const server::TrackingServerOptions& options, const char* command_nam
 }
 
 void SetupServe(CLI::App& command, const char* command_name) {
+  // The server's store is --backend-store-uri: the --tracking-uri every command gets would be
+  // silently ignored here, so it is not offered.
+  command.remove_option(command.get_option("--tracking-uri"));
   auto options = std::make_shared<server::TrackingServerOptions>();
   AddServerOptions(command, options.get());
   command.callback([options, command_name] { Serve(*options, command_name); });

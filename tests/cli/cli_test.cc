@@ -154,6 +154,9 @@ TEST_F(MltCli, UsageErrorsExitWithTwo) {
                    "The following argument was not expected: frob");
   ExpectUsageError(MltNoUri({"experiments", "list", "--bogus"}),
                    "The following argument was not expected: --bogus");
+  // The server's store is --backend-store-uri; a --tracking-uri it would ignore is refused.
+  ExpectUsageError(MltNoUri({"server", "--tracking-uri", "sqlite:///x.db"}),
+                   "The following arguments were not expected: sqlite:///x.db --tracking-uri");
   ExpectUsageError(MltNoUri({}), "A subcommand is required");
   ExpectUsageError(MltNoUri({"runs"}), "A subcommand is required");
   ExpectUsageError(MltNoUri({"experiments", "create"}), "NAME is required");
