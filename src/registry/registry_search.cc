@@ -6,16 +6,14 @@
 
 #include "mltrack/error.h"
 #include "tracking/search_ast.h"
+#include "tracking/search_sql.h"
 
 namespace mltrack::registry {
 namespace {
 
 namespace search = tracking::search;
-using search::Comparator;
 using search::EntitySpec;
-using search::Expr;
 using search::KeyKind;
-using search::ValueCondition;
 using sqlite::SqlValue;
 
 // What one searched table can be filtered and ordered by, and where its tags live.
@@ -66,40 +64,14 @@ const Target& ModelVersions() {
   return target;
 }
 
-std::string CompileExpr(const Target& target, const Expr& expr, std::vector<SqlValue>& binds) {
-  if (expr.kind != Expr::Kind::kComparison) {
-    if (expr.operands.empty()) return "1";
-    std::string sql = "(";
-    for (size_t i = 0; i < expr.operands.size(); ++i) {
-      if (i > 0) sql += expr.kind == Expr::Kind::kAnd ? " AND " : " OR ";
-      sql += CompileExpr(target, expr.operands[i], binds);
-    }
-    return sql + ")";
-  }
-  const search::Comparison& comparison = expr.comparison;
-  const search::Key& key = comparison.key;
-  if (key.kind == KeyKind::kAttribute) {
-    return ValueCondition(key.attribute->column, comparison.op, comparison.values, binds);
-  }
-  // A tag matches only rows that have it (MLflow), so != and NOT IN are EXISTS too; IS NULL
-  // asks whether the tag is missing.
-  binds.emplace_back(key.name);
-  std::string sql = fmt::format("EXISTS (SELECT 1 FROM {} k WHERE {} AND k.key = ?",
-                                target.tag_table, target.tag_owner);
-  switch (comparison.op) {
-    case Comparator::kIsNull: return fmt::format("NOT {})", sql);
-    case Comparator::kIsNotNull: return sql + ")";
-    default:
-      return fmt::format("{} AND {})", sql,
-                         ValueCondition("k.value", comparison.op, comparison.values, binds));
-  }
-}
-
+// Registry entities have no metrics or params: every keyed value is a tag.
 sqlite::SqlFragment CompileFilter(const Target& target, std::string_view filter) {
-  Expr expr = search::ParseFilter(filter, target.entity);
-  sqlite::SqlFragment fragment;
-  fragment.sql = CompileExpr(target, expr, fragment.binds);
-  return fragment;
+  return search::CompileFilter(
+      filter, target.entity, [&target](const search::Key& key, std::vector<SqlValue>& binds) {
+        binds.emplace_back(key.name);
+        return search::KeyedRow{target.tag_table,
+                                fmt::format("{} AND k.key = ?", target.tag_owner)};
+      });
 }
 
 // Python's repr of a list of strings, as MLflow's messages show order_by.

@@ -1,7 +1,7 @@
 // The syntax tree of MLflow's search grammar (see search_filter.h) and its parser. The parser
 // checks everything that can be checked without the database: entity types, attribute names,
-// which comparators a key accepts and the type of each value. search_filter.cc turns the tree
-// into SQL.
+// which comparators a key accepts and the type of each value. search_sql.h turns the tree into
+// SQL.
 //
 // Errors are Error(kInvalidParameterValue) with the message
 //   <Subject>: <problem> at position <P>[. <hint>]
@@ -90,14 +90,5 @@ Expr ParseFilter(std::string_view filter, const EntitySpec& entity);
 
 // One order_by clause: `<key> [ASC|DESC]`, ASC when omitted.
 OrderClause ParseOrderClause(std::string_view clause, const EntitySpec& entity);
-
-// SQL building blocks shared by the run, experiment and registry compilers (search_filter.cc).
-// MLflow's LIKE is case-sensitive and SQLite's is not: a LIKE pattern becomes a GLOB pattern.
-std::string LikeToGlob(std::string_view like);
-// `column <op> ?` (or IS NULL, GLOB, LOWER(..) LIKE LOWER(?), IN (?, ...)) with `values` appended
-// to `binds`: no value is ever spliced into the SQL text.
-std::string ValueCondition(std::string_view column, Comparator op,
-                           const std::vector<sqlite::SqlValue>& values,
-                           std::vector<sqlite::SqlValue>& binds);
 
 }  // namespace mltrack::tracking::search

@@ -7,17 +7,14 @@
 
 #include "mltrack/error.h"
 #include "tracking/search_ast.h"
+#include "tracking/search_sql.h"
 
 namespace mltrack::tracking {
 namespace {
 
-using search::AttributeSpec;
-using search::Comparator;
 using search::EntitySpec;
-using search::Expr;
 using search::Key;
 using search::KeyKind;
-using search::ValueCondition;
 using sqlite::SqlValue;
 
 // MLflow's run attributes (RunInfo's searchable ones), its aliases for start_time, and
@@ -115,41 +112,11 @@ std::string KeyRow(const Target& target, const Key& key, std::string_view alias,
   return fmt::format("{0}.{1} = {2} AND {0}.key = ?", alias, target.owner_column, target.owner);
 }
 
-std::string CompileExpr(const Target& target, const Expr& expr, std::vector<SqlValue>& binds) {
-  if (expr.kind != Expr::Kind::kComparison) {
-    if (expr.operands.empty()) return "1";
-    std::string sql = "(";
-    for (size_t i = 0; i < expr.operands.size(); ++i) {
-      if (i > 0) sql += expr.kind == Expr::Kind::kAnd ? " AND " : " OR ";
-      sql += CompileExpr(target, expr.operands[i], binds);
-    }
-    return sql + ")";
-  }
-  const search::Comparison& comparison = expr.comparison;
-  const Key& key = comparison.key;
-  if (key.kind == KeyKind::kAttribute) {
-    return ValueCondition(key.attribute->column, comparison.op, comparison.values, binds);
-  }
-  // A keyed value: MLflow matches only rows that have the key, so every comparison (!= and
-  // NOT IN included) is an EXISTS; IS NULL asks whether the key is missing.
-  std::string sql = fmt::format("EXISTS (SELECT 1 FROM {} k WHERE {}", TableOf(target, key.kind),
-                                KeyRow(target, key, "k", binds));
-  switch (comparison.op) {
-    case Comparator::kIsNull:
-      return fmt::format("NOT {})", sql);
-    case Comparator::kIsNotNull:
-      return sql + ")";
-    default:
-      return fmt::format("{} AND {})", sql,
-                         ValueCondition("k.value", comparison.op, comparison.values, binds));
-  }
-}
-
 sqlite::SqlFragment CompileFilter(const Target& target, std::string_view filter) {
-  Expr expr = search::ParseFilter(filter, target.entity);
-  sqlite::SqlFragment fragment;
-  fragment.sql = CompileExpr(target, expr, fragment.binds);
-  return fragment;
+  return search::CompileFilter(
+      filter, target.entity, [&target](const Key& key, std::vector<SqlValue>& binds) {
+        return search::KeyedRow{TableOf(target, key.kind), KeyRow(target, key, "k", binds)};
+      });
 }
 
 // The order clauses of `order_by` with their joins; `ordered` receives the columns and keys
@@ -227,52 +194,4 @@ CompiledOrder CompileExperimentOrder(const std::vector<std::string>& order_by) {
   return order;
 }
 
-namespace search {
-
-// MLflow's LIKE is case-sensitive, SQLite's is not: translate to GLOB, where '*', '?' and '['
-// are special and become one-character classes, and LIKE's '%' and '_' become '*' and '?'.
-std::string LikeToGlob(std::string_view like) {
-  std::string glob;
-  for (char c : like) {
-    switch (c) {
-      case '%': glob += '*'; break;
-      case '_': glob += '?'; break;
-      case '*': glob += "[*]"; break;
-      case '?': glob += "[?]"; break;
-      case '[': glob += "[[]"; break;
-      default: glob += c;
-    }
-  }
-  return glob;
-}
-
-std::string ValueCondition(std::string_view column, Comparator op,
-                           const std::vector<SqlValue>& values, std::vector<SqlValue>& binds) {
-  switch (op) {
-    case Comparator::kIsNull:
-      return fmt::format("{} IS NULL", column);
-    case Comparator::kIsNotNull:
-      return fmt::format("{} IS NOT NULL", column);
-    case Comparator::kLike:
-      binds.emplace_back(LikeToGlob(std::get<std::string>(values.front())));
-      return fmt::format("{} GLOB ?", column);
-    case Comparator::kILike:
-      binds.push_back(values.front());
-      return fmt::format("LOWER({}) LIKE LOWER(?)", column);
-    case Comparator::kIn:
-    case Comparator::kNotIn: {
-      std::string marks;
-      for (const SqlValue& value : values) {
-        marks += marks.empty() ? "?" : ", ?";
-        binds.push_back(value);
-      }
-      return fmt::format("{} {} ({})", column, search::ComparatorText(op), marks);
-    }
-    default:
-      binds.push_back(values.front());
-      return fmt::format("{} {} ?", column, search::ComparatorText(op));
-  }
-}
-
-}  // namespace search
 }  // namespace mltrack::tracking
