@@ -1,8 +1,9 @@
 // A small HTTP server facade over cpp-httplib (only http_server*.cc and the internal
 // http_server_engine.h include <httplib.h>; no public header does). Routes are exact paths or
-// path prefixes; handlers see a Request and fill a Response. Any mltrack::Error a handler throws becomes MLflow's error body
-// `{"error_code": "<NAME>", "message": "<text>"}` with the status HttpStatusFor(code); any other
-// exception becomes INTERNAL_ERROR (500). The server keeps serving either way.
+// path prefixes; handlers see a Request and fill a Response. Any mltrack::Error a handler throws
+// becomes MLflow's error body `{"error_code": "<NAME>", "message": "<text>"}` with the status
+// HttpStatusFor(code); any other exception becomes INTERNAL_ERROR (500). The server keeps serving
+// either way.
 //
 // Answers the server gives itself (exact texts; bodies are `{"error_code":...,"message":...}`):
 //   404 ENDPOINT_NOT_FOUND      "No endpoint for GET /x"                (unless SetNotFound)

@@ -16,8 +16,8 @@
 // A given path value must exist and is made absolute (relative to the folder `mlt run` runs in);
 // a relative default path is the project's own file (relative to the project folder, which it
 // may not leave); a uri value that has no scheme (or a file: URI) is a path. A null default
-// (`default:` or `~`) makes a parameter required, as in MLflow; an empty string is a default. In the command every {name} is replaced by its value,
-// shell-quoted; values for parameters the entry point does not declare are appended as
+// (`default:` or `~`) makes a parameter required, as in MLflow; an empty string is a default.
+// In the command every {name} is replaced by its value, shell-quoted; values for parameters the entry point does not declare are appended as
 // `--name value` (quoted), in the order given. An entry point the MLproject does not name may be
 // a script file of the project: `*.sh` runs with `bash`, `*.py` with `python3`, any other
 // executable file directly (by its absolute path, which must stay inside the project); all its
@@ -94,7 +94,8 @@ struct ResolvedEntryPoint {
 //   "Parameter 'rank' of entry point 'main' must be an int, got 'abc'"
 //   "Parameter 'data' of entry point 'main' is a path that does not exist: '/abs/x.csv'"
 //   "Parameter 'rank' is given twice"
-ResolvedEntryPoint ResolveEntryPoint(const ProjectSpec& spec, const std::filesystem::path& project_dir,
+ResolvedEntryPoint ResolveEntryPoint(const ProjectSpec& spec,
+                                     const std::filesystem::path& project_dir,
                                      const std::string& entry_point,
                                      const std::vector<std::pair<std::string, std::string>>& given);
 
