@@ -30,6 +30,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::mltrack::testing::ConnectLoopback;
 using ::mltrack::testing::ReadFile;
+using ::mltrack::testing::ReadUntilClosed;
 using ::mltrack::testing::TempDir;
 using ::mltrack::testing::WriteFile;
 using ::testing::AllOf;
@@ -83,7 +84,6 @@ Handler Echo() {
   };
 }
 
-
 // Sends `bytes` on a new connection, then reads until the server closes it (5 s at most).
 std::string RawExchange(int port, const std::string& bytes) {
   int fd = ConnectLoopback(port);
@@ -94,16 +94,7 @@ std::string RawExchange(int port, const std::string& bytes) {
     if (n <= 0) break;
     sent += static_cast<size_t>(n);
   }
-  std::string reply;
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd entry{fd, POLLIN, 0};
-    if (::poll(&entry, 1, 100) <= 0) continue;
-    char buffer[4096];
-    ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
-    if (n <= 0) break;
-    reply.append(buffer, static_cast<size_t>(n));
-  }
+  std::string reply = ReadUntilClosed(fd, 5s);
   ::close(fd);
   return reply;
 }

@@ -36,6 +36,7 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using ::mltrack::testing::ConnectLoopback;
+using ::mltrack::testing::ReadUntilClosed;
 using ::mltrack::testing::TempDir;
 using test::Served;
 using test::TheBundles;
@@ -267,20 +268,6 @@ bool SendAll(int fd, const std::string& bytes) {
   return true;
 }
 
-// Reads until the peer closes the connection or 10 s pass.
-std::string ReadUntilClosed(int fd) {
-  std::string reply;
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd entry{fd, POLLIN, 0};
-    if (::poll(&entry, 1, 100) <= 0) continue;
-    char buffer[4096];
-    ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
-    if (n <= 0) break;
-    reply.append(buffer, static_cast<size_t>(n));
-  }
-  return reply;
-}
 
 // What a client that sends no Content-Type gets (httplib's client always sends one).
 TEST(ScoringServer, TakesABodyWithoutContentTypeAsJson) {
@@ -292,7 +279,7 @@ TEST(ScoringServer, TakesABodyWithoutContentTypeAsJson) {
   ASSERT_TRUE(SendAll(fd, fmt::format("POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Length: "
                                       "{}\r\nConnection: close\r\n\r\n{}",
                                       body.size(), body)));
-  std::string reply = ReadUntilClosed(fd);
+  std::string reply = ReadUntilClosed(fd, 10s);
   ::close(fd);
   EXPECT_THAT(reply, StartsWith("HTTP/1.1 200 "));
   EXPECT_THAT(reply, HasSubstr("\r\n\r\n{\"predictions\":[\"yes\",\"no\"]}"));
@@ -316,7 +303,7 @@ TEST(ScoringServer, RefusesABodyOverTheLimitWith413) {
                       "POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: "
                       "application/json\r\nContent-Length: 100000000\r\n\r\n" +
                           std::string(1000, ' ')));
-  std::string reply = ReadUntilClosed(fd);
+  std::string reply = ReadUntilClosed(fd, 10s);
   ::close(fd);
   EXPECT_THAT(reply, StartsWith("HTTP/1.1 413 "));
   EXPECT_THAT(reply, HasSubstr(R"({"error_code":"RESOURCE_LIMIT_EXCEEDED","message":"Request )"
@@ -329,7 +316,7 @@ TEST(ScoringServer, RefusesABodyOverTheLimitWith413) {
       "Connection: close\r\n\r\n";
   for (int i = 0; i < 3; ++i) chunked += fmt::format("{:x}\r\n{}\r\n", chunk.size(), chunk);
   ASSERT_TRUE(SendAll(fd, chunked + "0\r\n\r\n"));
-  reply = ReadUntilClosed(fd);
+  reply = ReadUntilClosed(fd, 10s);
   ::close(fd);
   EXPECT_THAT(reply, StartsWith("HTTP/1.1 413 "));
   EXPECT_THAT(reply, HasSubstr(R"({"error_code":"RESOURCE_LIMIT_EXCEEDED","message":"Request )"
@@ -376,7 +363,7 @@ TEST(ScoringServer, StopLetsARequestInFlightFinish) {
   auto stopped = std::async(std::launch::async, [&] { served->server().Stop(); });
   EXPECT_EQ(stopped.wait_for(200ms), std::future_status::timeout) << "Stop() did not wait";
   ASSERT_TRUE(SendAll(fd, body.substr(10)));
-  std::string reply = ReadUntilClosed(fd);
+  std::string reply = ReadUntilClosed(fd, 10s);
   ::close(fd);
   EXPECT_THAT(reply, StartsWith("HTTP/1.1 200 "));
   EXPECT_THAT(reply, HasSubstr(R"({"predictions":["yes"]})"));

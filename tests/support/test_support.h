@@ -1,6 +1,7 @@
 // Shared test helpers: temporary folders, running a child process, matching mltrack::Error.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -53,6 +54,9 @@ std::string ReadFile(const std::filesystem::path& path);
 
 // A TCP connection to 127.0.0.1:`port` (a blocking socket the caller closes); -1 when refused.
 int ConnectLoopback(int port);
+
+// What arrives on `fd` until the peer closes the connection or `limit` passes.
+std::string ReadUntilClosed(int fd, std::chrono::milliseconds limit);
 
 }  // namespace mltrack::testing
 
