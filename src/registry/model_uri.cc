@@ -335,6 +335,23 @@ void ModelResolver::WithBundleFolder(std::string_view model_uri,
     use(parsed.local_path);
     return;
   }
+  if (parsed.kind != ModelUri::Kind::kLocal) {
+    // A run's or a registered version's bundle that already sits in a local artifact store is
+    // read where it is: copying it (and syncing every file) would cost more than the reading.
+    ResolvedModel resolved = Resolve(model_uri);
+    const std::string scheme = UriScheme(resolved.location);
+    if (scheme.empty() || scheme == "file") {
+      try {
+        fs::path folder = LocalPathFromUri(resolved.location);
+        if (fs::is_regular_file(folder / models::kMlmodelFileName, ec)) {
+          use(folder);
+          return;
+        }
+      } catch (const Error&) {
+        // a file: URI naming another host: fetched like any other location
+      }
+    }
+  }
   models::ScratchDir scratch;
   use(Download(model_uri, scratch.path() / "bundle"));
 }

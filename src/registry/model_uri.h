@@ -82,8 +82,9 @@ class ModelResolver {
   // no MLmodel file" and `dest_dir` is not left behind.
   std::filesystem::path Download(std::string_view model_uri, const std::filesystem::path& dest_dir);
 
-  // Calls `use` with a folder holding the bundle of `model_uri`: a local bundle folder itself,
-  // anything else (a run, a registered version, an archive) downloaded into a temporary folder
+  // Calls `use` with a folder holding the bundle of `model_uri`, to read (never to change): a
+  // local bundle folder itself, a run's or registered version's bundle in a local artifact store
+  // where it is, anything else (behind a server, an archive) downloaded into a temporary folder
   // that is removed when `use` returns or throws.
   void WithBundleFolder(std::string_view model_uri,
                         const std::function<void(const std::filesystem::path&)>& use);

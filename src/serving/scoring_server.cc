@@ -20,7 +20,6 @@
 #include <nlohmann/json.hpp>
 
 #include "common/http_server.h"
-#include "common/tracking_uri.h"
 #include "mltrack/error.h"
 #include "models/bundle/flavor_registry.h"
 #include "registry/model_uri.h"
@@ -98,22 +97,6 @@ struct ServedModel {
   const models::Schema* schema() const { return inputs ? &*inputs : nullptr; }
 };
 
-// The folder of a bundle that is already on this machine (a local folder, or the file: artifact
-// location of a local store), which is read where it is: fetching would copy it, syncing every
-// file. nullopt for anything else (an archive, a remote store).
-std::optional<fs::path> LocalBundleFolder(const registry::ResolvedModel& resolved) {
-  std::string scheme = UriScheme(resolved.location);
-  if (!scheme.empty() && scheme != "file") return std::nullopt;
-  try {
-    fs::path folder = LocalPathFromUri(resolved.location);
-    std::error_code error;
-    if (fs::is_regular_file(folder / models::kMlmodelFileName, error)) return folder;
-  } catch (const Error&) {
-    // a file: URI naming another host: fetched as any other location
-  }
-  return std::nullopt;
-}
-
 // Loads what `resolved` points at. A registered version is fetched by its number, so that an
 // alias moving meanwhile cannot mix two versions.
 std::shared_ptr<const ServedModel> LoadServed(registry::ModelResolver& resolver,
@@ -133,14 +116,10 @@ std::shared_ptr<const ServedModel> LoadServed(registry::ModelResolver& resolver,
       }
     }
   };
-  if (auto folder = LocalBundleFolder(resolved)) {
-    load(*folder);
-  } else {
-    resolver.WithBundleFolder(resolved.name.empty()
-                                  ? model_uri
-                                  : fmt::format("models:/{}/{}", resolved.name, resolved.version),
-                              load);
-  }
+  resolver.WithBundleFolder(resolved.name.empty()
+                                ? model_uri
+                                : fmt::format("models:/{}/{}", resolved.name, resolved.version),
+                            load);
   auto served = std::make_shared<ServedModel>();
   const models::ModelMeta& meta = model->meta();
   served->flavor = model->flavor();

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "common/tracking_uri.h"
 #include "mltrack/client.h"
 #include "models/bundle/archive.h"
 #include "models/bundle/mlmodel.h"
@@ -163,6 +164,25 @@ TYPED_TEST(ModelUriResolution, LoadsARunsUri) {
   ResolvedModel resolved = this->Resolver().Resolve(uri);
   EXPECT_THAT(resolved.location, ::testing::EndsWith("/artifacts/nested/model"));
   EXPECT_FALSE(resolved.run_id.empty());
+}
+
+TYPED_TEST(ModelUriResolution, ReadsALocalStoresBundleInPlaceAndFetchesOthers) {
+  std::string uri = this->LogScaleModel(2);
+  ResolvedModel resolved = this->Resolver().Resolve(uri);
+  fs::path seen;
+  this->Resolver().WithBundleFolder(uri, [&](const fs::path& folder) {
+    seen = folder;
+    EXPECT_TRUE(fs::exists(folder / "MLmodel")) << folder;
+  });
+  const std::string scheme = UriScheme(resolved.location);
+  const bool local = scheme.empty() || scheme == "file";
+  EXPECT_EQ(local, std::string(TypeParam::kName) == "Sqlite") << resolved.location;
+  if (local) {
+    EXPECT_EQ(seen, fs::path(LocalPathFromUri(resolved.location)));  // read where it is
+    EXPECT_TRUE(fs::exists(seen));
+  } else {
+    EXPECT_FALSE(fs::exists(seen)) << "the fetched copy is removed afterwards";
+  }
 }
 
 TYPED_TEST(ModelUriResolution, ResolvesEveryRegistryForm) {
