@@ -31,9 +31,13 @@ awk -F, '
     split(row("BM_CreateRuns/10000"), b, ",");     cr = b[7] + 0
     split(row("BM_SearchRuns/10000/repeats:5_median"), c, ","); se = c[3] + 0
     split(row("BM_MetricHistory/100000/repeats:5_median"), d, ","); hi = d[3] + 0
+    split(row("BM_LeaderboardFirstPage/100000/repeats:5_median"), e, ","); lf = e[3] + 0
+    split(row("BM_LeaderboardSortByMetric/100000/repeats:5_median"), f, ","); ls = f[3] + 0
     printf "%-38s %14s %14s %16s %10s\n", "benchmark", "mltrack", "target", "MLflow 2.17", "ratio"
     printf "%-38s %11.0f /s %11s /s %13s /s %9.0fx\n", "log_batch 1000 metrics (metrics/s)", lb, "500,000", "5,000-9,000", lb / 9000
     printf "%-38s %11.0f /s %11s /s %13s /s %9.0fx\n", "create 10,000 runs (runs/s)", cr, "5,000", "44", cr / 44
     printf "%-38s %11.2f ms %11s ms %13s ms %9.0fx\n", "search 10,000 runs, 100 results", se, "10", "1,000", 1000 / se
     printf "%-38s %11.2f ms %11s ms %13s ms %9.0fx\n", "history of 100,000 steps", hi, "50", "5,100", 5100 / hi
+    printf "%-38s %11.2f ms %11s ms %13s    %9s\n", "100,000 runs: first page of 100", lf, "1,000", "-", "-"
+    printf "%-38s %11.2f ms %11s ms %13s    %9s\n", "100,000 runs: sorted by a metric", ls, "300", "-", "-"
   }' "$out"
