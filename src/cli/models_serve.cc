@@ -1,12 +1,8 @@
 #include "cli/models_serve.h"
 
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +12,7 @@
 
 #include "common/atomic_file.h"
 #include "mltrack/error.h"
+#include "models/bundle/file_util.h"
 #include "registry/model_uri.h"
 #include "serving/request_codec.h"
 #include "serving/scorer.h"
@@ -130,13 +127,7 @@ std::string ReadInput(const fs::path& path) {
     throw Error(ErrorCode::kInvalidParameterValue,
                 fmt::format("Input '{}' is a folder, not a file", path.string()));
   }
-  std::ifstream in(path, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) {
-    throw Error(ErrorCode::kIoError, fmt::format("Cannot read input file '{}': {}", path.string(),
-                                                 std::strerror(errno)));
-  }
-  return text;
+  return models::ReadWholeFile(path);
 }
 
 struct PredictOptions {
@@ -164,7 +155,7 @@ void Predict(const PredictOptions& cli, const GlobalOptions& global) {
   if (output_format == BodyFormat::kCsv) {
     out = serving::TableToCsv(result.table);
   } else {
-    out = serving::PredictionsBody(result.predictions) + "\n";
+    out = serving::PredictionsBody(result) + "\n";
   }
   if (cli.output.empty()) {
     Print(out);

@@ -9,7 +9,6 @@
 
 #include <fmt/format.h>
 
-#include "common/tracking_uri.h"
 #include "projects/run_environment.h"
 #include "projects/runner.h"
 #include "projects/sweep.h"
@@ -33,8 +32,7 @@ constexpr const char* kRunExitCodes =
 
 std::unique_ptr<Runner> MakeRunner(const GlobalOptions& global) {
   projects::RunnerOptions options;
-  options.tracking_uri =
-      global.tracking_uri.empty() ? TrackingUriFromEnvironment() : global.tracking_uri;
+  options.tracking_uri = global.tracking_uri;  // empty: the Runner takes the environment's
   options.report = [](const std::string& line) { fmt::print(stderr, "{}\n", line); };
   return std::make_unique<Runner>(OpenStore(global), std::move(options));
 }

@@ -109,8 +109,7 @@ void RunLogistic(const GlobalOptions& global, LogisticCommand& cmd) {
                 .origin = {.source = loaded.train.path, .lines = &loaded.train.lines}},
       .label = cmd.label,
       .features = cmd.features,
-      .unknown = cmd.unknown == "slot" ? data::UnknownCategory::kUnknownSlot
-                                       : data::UnknownCategory::kError};
+      .unknown = UnknownCategoryOf(cmd.unknown)};
   // Collective: the trainer agrees on its own errors (dist::CheckEveryRank).
   result = logistic::TrainLogistic(input, cmd.options, comm, [&](int iteration, double loss) {
     run.LogMetric("loss", loss, iteration);
@@ -186,10 +185,7 @@ void SetupLogistic(CLI::App& command, GlobalOptions& global) {
   command.add_flag("--no-intercept", cmd->no_intercept, "Fit without an intercept");
   command.add_flag("--no-standardize", cmd->no_standardize,
                    "Penalise the raw features' coefficients rather than the standardised ones");
-  command.add_option("--unknown-category", cmd->unknown,
-                     "An unseen category at prediction time: error, or slot (an extra one-hot "
-                     "column learnt as 'unknown') (default: error)")
-      ->check(CLI::IsMember({"error", "slot"}));
+  AddUnknownCategoryOption(command, &cmd->unknown, "an extra one-hot column learnt as 'unknown'");
   command.add_option("--threads", cmd->options.threads, "Threads per rank (default: every core)")
       ->type_name("N");
   AddRunOutputOptions(command, cmd->output);

@@ -135,6 +135,20 @@ std::string RunLine(const std::string& run_id, const LoggedModel& logged) {
   return line + "\n";
 }
 
+void AddUnknownCategoryOption(CLI::App& command, std::string* unknown,
+                              std::string_view slot_meaning) {
+  command
+      .add_option("--unknown-category", *unknown,
+                  fmt::format("An unseen category at prediction time: error, or slot ({}) "
+                              "(default: error)",
+                              slot_meaning))
+      ->check(CLI::IsMember({"error", "slot"}));
+}
+
+data::UnknownCategory UnknownCategoryOf(const std::string& unknown) {
+  return unknown == "slot" ? data::UnknownCategory::kUnknownSlot : data::UnknownCategory::kError;
+}
+
 void AddRunOutputOptions(CLI::App& command, RunOutputOptions& options) {
   command.add_option("--experiment", options.experiment,
                      "Experiment name of a new run (default: MLT_EXPERIMENT_NAME, else Default)")

@@ -24,6 +24,7 @@
 #include "models/bundle/mlmodel.h"
 #include "models/bundle/signature.h"
 #include "models/data/csv.h"
+#include "models/data/encoding.h"
 #include "models/dist/communicator.h"
 
 namespace mltrack::cli {
@@ -73,6 +74,12 @@ struct RunOutputOptions {
 };
 
 void AddRunOutputOptions(CLI::App& command, RunOutputOptions& options);
+
+// --unknown-category error|slot into `*unknown`; `slot_meaning` says what a slot does for this
+// trainer. UnknownCategoryOf turns the checked value into the encoders' setting.
+void AddUnknownCategoryOption(CLI::App& command, std::string* unknown,
+                              std::string_view slot_meaning);
+data::UnknownCategory UnknownCategoryOf(const std::string& unknown);
 
 // Rank 0's run: started (or joined via MLT_RUN_ID) on construction, ended FINISHED by Finish()
 // or FAILED when destroyed without it. On other ranks every call does nothing.

@@ -116,8 +116,7 @@ void RunForest(const GlobalOptions& global, ForestCommand& cmd) {
       .row_ids = loaded.train.lines,
       .label = cmd.label,
       .features = cmd.features,
-      .unknown = cmd.unknown == "slot" ? data::UnknownCategory::kUnknownSlot
-                                       : data::UnknownCategory::kError};
+      .unknown = UnknownCategoryOf(cmd.unknown)};
   // Collective: the trainer agrees on its own errors (dist::CheckEveryRank).
   result = forest::TrainForest(input, cmd.options, comm, [&](int trees_done) {
     progress.Update(fmt::format("random forest: tree {}/{}", trees_done, cmd.options.num_trees));
@@ -225,11 +224,7 @@ void SetupTrainForest(CLI::App& command, GlobalOptions& global) {
                    "Sample rows without replacement (weight 1) instead of Poisson weights");
   command.add_option("--forest-seed", o.seed, "Seed of the trees' sampling (default: 42)")
       ->type_name("N");
-  command
-      .add_option("--unknown-category", cmd->unknown,
-                  "An unseen category at prediction time: error, or slot (it goes the way of no "
-                  "trained category) (default: error)")
-      ->check(CLI::IsMember({"error", "slot"}));
+  AddUnknownCategoryOption(command, &cmd->unknown, "it goes the way of no trained category");
   command.add_option("--threads", o.threads, "Threads per rank (default: every core)")
       ->type_name("N");
   AddRunOutputOptions(command, cmd->output);

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "common/safe_path.h"
+#include "common/tracking_uri.h"
 #include "mltrack/error.h"
 #include "projects/mlproject_internal.h"
 
@@ -70,46 +71,6 @@ bool IsFloat(std::string_view text) {
     return false;
   }
   return exponent == std::string_view::npos || IsInt(rest.substr(exponent + 1));
-}
-
-// The RFC 3986 scheme of `value` in lower case ("s3" of "s3://b/k"), "" for a plain path. One
-// letter is not taken for a scheme, so that "c:/x" stays a path.
-std::string UriScheme(std::string_view value) {
-  size_t colon = value.find(':');
-  if (colon == std::string_view::npos || colon < 2) return "";
-  std::string_view scheme = value.substr(0, colon);
-  auto scheme_char = [](unsigned char c) {
-    return std::isalnum(c) || c == '+' || c == '-' || c == '.';
-  };
-  if (!std::isalpha(static_cast<unsigned char>(scheme.front())) ||
-      !std::all_of(scheme.begin(), scheme.end(), scheme_char)) {
-    return "";
-  }
-  return Lower(scheme);
-}
-
-// The local path of a file: URI ("file:///a%20b" -> "/a b", "file:rel" -> "rel"); nullopt when it
-// names another host.
-std::optional<std::string> FileUriPath(std::string_view uri) {
-  std::string_view rest = uri.substr(uri.find(':') + 1);
-  if (rest.substr(0, 2) == "//") {
-    rest.remove_prefix(2);
-    size_t slash = rest.find('/');
-    std::string_view host = rest.substr(0, slash);
-    if (!host.empty() && host != "localhost") return std::nullopt;
-    rest = slash == std::string_view::npos ? "/" : rest.substr(slash);
-  }
-  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
-  std::string path;
-  for (size_t i = 0; i < rest.size(); ++i) {
-    if (rest[i] == '%' && i + 2 < rest.size() && hex(rest[i + 1]) && hex(rest[i + 2])) {
-      path += static_cast<char>(std::stoi(std::string(rest.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      path += rest[i];
-    }
-  }
-  return path;
 }
 
 // ---- Resolution -----------------------------------------------------------------------------
@@ -214,9 +175,17 @@ std::pair<std::string, std::optional<fs::path>> ResolveLocal(const ParameterSpec
   std::string scheme = UriScheme(value);
   std::optional<std::string> local_text = value;
   if (scheme == "file") {
-    local_text = FileUriPath(value);
-    if (!local_text && is_path) {
-      Invalid(fmt::format("{} is a path, and '{}' names another host", who, value));
+    // LocalPathFromUri is also how a rerun reads the recorded value back.
+    try {
+      local_text = LocalPathFromUri(value);
+    } catch (const Error& e) {
+      if (is_path) {
+        const bool names_host = std::string_view(e.what()).find("names the host") !=
+                                std::string_view::npos;
+        Invalid(names_host ? fmt::format("{} is a path, and '{}' names another host", who, value)
+                           : fmt::format("{} is a path, and {}", who, e.what()));
+      }
+      local_text = std::nullopt;  // another machine's file: passed on
     }
   } else if (!scheme.empty()) {
     if (is_path) {

@@ -159,20 +159,17 @@ bool PredictProba(const json& params) {
 
 // --- classifiers ------------------------------------------------------------------------------
 
-// A classifier's class labels as JSON values of the training label's type, and the names of its
-// probability columns.
+// A classifier's class labels, typed as the training label was, and the names of its probability
+// columns.
 class ClassLabels {
  public:
   explicit ClassLabels(const data::LabelEncoder& labels) : labels_(labels) {
-    const std::vector<std::string>& texts = labels.classes();
-    for (size_t c = 0; c < texts.size(); ++c) {
-      json_.push_back(CellJson(labels.ClassValues(), c));
-      probability_names_.push_back(fmt::format("probability_{}", texts[c]));
+    for (const std::string& text : labels.classes()) {
+      probability_names_.push_back(fmt::format("probability_{}", text));
     }
   }
 
-  size_t size() const { return json_.size(); }
-  const json& Json(size_t c) const { return json_[c]; }
+  size_t size() const { return probability_names_.size(); }
   const std::string& ProbabilityName(size_t c) const { return probability_names_[c]; }
 
   // The labels of classes `best`, one per row.
@@ -180,7 +177,6 @@ class ClassLabels {
 
  private:
   const data::LabelEncoder& labels_;
-  std::vector<json> json_;
   std::vector<std::string> probability_names_;
 };
 
@@ -197,21 +193,11 @@ ScoringResult ClassifierResult(const ClassLabels& labels, const std::vector<doub
   }
   ScoringResult result;
   result.table.AddColumn("prediction", labels.Values(best));
-  result.predictions = json::array();
-  if (!with_probabilities) {
-    for (size_t i = 0; i < rows; ++i) result.predictions.push_back(labels.Json(best[i]));
-    return result;
-  }
+  if (!with_probabilities) return result;
   for (size_t c = 0; c < k; ++c) {
     std::vector<double> column(rows);
     for (size_t i = 0; i < rows; ++i) column[i] = p[i * k + c];
     result.table.AddColumn(labels.ProbabilityName(c), std::move(column));
-  }
-  for (size_t i = 0; i < rows; ++i) {
-    json record = json::object();
-    record["prediction"] = labels.Json(best[i]);
-    for (size_t c = 0; c < k; ++c) record[labels.ProbabilityName(c)] = Number(p[i * k + c]);
-    result.predictions.push_back(std::move(record));
   }
   return result;
 }
@@ -400,8 +386,6 @@ class ForestScorer final : public OwningScorer {
     }
     if (classifier) return ClassifierResult(labels_, out, rows, proba);
     ScoringResult result;
-    result.predictions = json::array();
-    for (double v : out) result.predictions.push_back(Number(v));
     result.table.AddColumn("prediction", std::move(out));
     return result;
   }
@@ -483,8 +467,6 @@ class AlsScorer final : public OwningScorer {
     std::vector<double> out(users.size());
     model_.PredictIndices(users, items, out, ThreadsFor(users.size()));
     ScoringResult result;
-    result.predictions = json::array();
-    for (double v : out) result.predictions.push_back(Number(v));
     result.table.AddColumn("prediction", std::move(out));
     return result;
   }
@@ -533,7 +515,6 @@ class AlsScorer final : public OwningScorer {
     std::vector<int64_t> user_column, rank_column, item_column;
     std::vector<double> score_column;
     ScoringResult result;
-    result.predictions = json::array();
     for (size_t row = 0; row < users.size(); ++row) {
       const int k = static_cast<int>(std::min(ks[row], items));
       const auto best = model_.Recommend(users[row], k);
@@ -542,10 +523,6 @@ class AlsScorer final : public OwningScorer {
         rank_column.push_back(static_cast<int64_t>(r) + 1);
         item_column.push_back(best[r].first);
         score_column.push_back(best[r].second);
-        result.predictions.push_back({{"user", users[row]},
-                                      {"rank", static_cast<int64_t>(r) + 1},
-                                      {"item", best[r].first},
-                                      {"score", Number(best[r].second)}});
       }
     }
     result.table.AddColumn("user", std::move(user_column));
@@ -579,7 +556,6 @@ class GenericScorer final : public OwningScorer {
       if (e.code() == ErrorCode::kInvalidParameterValue) BadRequest(e.what());
       throw;
     }
-    result.predictions = PredictionsJson(result.table);
     return result;
   }
 };
@@ -603,9 +579,11 @@ std::unique_ptr<Scorer> Scorer::ForModel(std::shared_ptr<const models::Model> mo
   return std::make_unique<GenericScorer>(std::move(model));
 }
 
-std::string PredictionsBody(const json& predictions) {
+json ScoringResult::predictions() const { return PredictionsJson(table); }
+
+std::string PredictionsBody(const ScoringResult& result) {
   return "{\"predictions\":" +
-         predictions.dump(-1, ' ', false, json::error_handler_t::replace) + "}";
+         result.predictions().dump(-1, ' ', false, json::error_handler_t::replace) + "}";
 }
 
 }  // namespace mltrack::serving

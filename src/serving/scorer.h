@@ -36,12 +36,14 @@ namespace mltrack::serving {
 
 struct ScoringResult {
   models::Table table;         // what `mlt models predict` writes as CSV
-  // The value of "predictions" in the JSON answer; records keep the table's column order.
-  nlohmann::ordered_json predictions;
+  // The value of "predictions" in the JSON answer, from the table: one column is a list of its
+  // values, several are records in column order; NaN and infinities are null.
+  nlohmann::ordered_json predictions() const;
 };
 
-// {"predictions": <predictions>}, the body of an answer (invalid UTF-8 in strings replaced).
-std::string PredictionsBody(const nlohmann::ordered_json& predictions);
+// {"predictions": <result.predictions()>}, the body of an answer (invalid UTF-8 in strings
+// replaced).
+std::string PredictionsBody(const ScoringResult& result);
 
 class Scorer {
  public:

@@ -424,7 +424,7 @@ void ScoringServer::Impl::Invocations(const http::Request& request, http::Respon
     return DecodeRequest(format, text, model.schema());
   };
   Scored scored = Score(served.load(), std::move(body), decode, deadline);
-  response.body = PredictionsBody(scored.result.predictions);
+  response.body = PredictionsBody(scored.result);
   metrics.AddRowsScored(scored.rows);
 }
 

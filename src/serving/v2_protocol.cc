@@ -62,17 +62,17 @@ models::Table V2InputTable(const json& inputs) {
     }
     size_t rows = shape[0].get<size_t>();
     // The values, flat or as rows of one value each (shape [n, 1]).
-    std::vector<json> flat;
+    std::vector<const json*> flat;  // into the document: no value is copied
     const json& data = Field(tensor, "data");
     if (!data.is_array()) throw fail("needs \"data\", a list of values");
     for (const json& item : data) {
       if (!item.is_array()) {
-        flat.push_back(item);
+        flat.push_back(&item);
         continue;
       }
       for (const json& value : item) {
         if (value.is_array()) throw fail("has data nested deeper than its shape");
-        flat.push_back(value);
+        flat.push_back(&value);
       }
     }
     if (flat.size() != rows) {
@@ -81,18 +81,18 @@ models::Table V2InputTable(const json& inputs) {
     const json& datatype = Field(tensor, "datatype");
     std::string type = datatype.is_string() ? datatype.get<std::string>() : datatype.dump();
     auto take = [&](auto&& check, auto&& convert, std::string_view what) {
-      using Value = std::decay_t<decltype(convert(flat[0]))>;
+      using Value = std::decay_t<decltype(convert(*flat[0]))>;
       std::vector<Value> column;
       column.reserve(rows);
       for (size_t i = 0; i < rows; ++i) {
-        if (!check(flat[i])) {
+        if (!check(*flat[i])) {
           // Only scalars are shown: the serializer would recurse into a deeply nested value.
-          std::string shown = flat[i].is_primitive() ? flat[i].dump() : flat[i].type_name();
+          std::string shown = flat[i]->is_primitive() ? flat[i]->dump() : flat[i]->type_name();
           if (shown.size() > 40) shown = shown.substr(0, 37) + "...";
           throw fail(fmt::format("of datatype {} has {} at position {}, expected {}", type, shown,
                                  i, what));
         }
-        column.push_back(convert(flat[i]));
+        column.push_back(convert(*flat[i]));
       }
       table.AddColumn(name, std::move(column));
     };

@@ -466,11 +466,10 @@ TEST(GitUrl, NeedingCredentialsFailsInsteadOfWaiting) {
   ScopedEnv ssh_askpass("SSH_ASKPASS", std::nullopt);
   TempDir dir;
   std::string url = "http://127.0.0.1:" + std::to_string(port) + "/org/repo.git";
-  auto start = std::chrono::steady_clock::now();
+  // Git says it would have prompted: it did not wait for a password.
   EXPECT_ERROR(FetchProject(url, std::nullopt, dir / "cache"), ErrorCode::kInvalidParameterValue,
                Eq("Cannot clone '" + url + "': could not read Username for 'http://127.0.0.1:" +
                   std::to_string(port) + "': terminal prompts disabled"));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
 }
 
 // ---- A local work tree with --version ----------------------------------------------------

@@ -197,7 +197,14 @@ TEST_F(ModelsCliTest, ServeAnswersAndFinishesARequestInFlightOnSigterm) {
   for (int i = 0; i < 200 && !in_flight(); ++i) std::this_thread::sleep_for(10ms);
   ASSERT_TRUE(in_flight());
   std::thread finisher([&] {
-    std::this_thread::sleep_for(300ms);
+    // Once the server refuses new connections it has taken the SIGTERM: the rest of the body
+    // then arrives for a request in flight at the stop.
+    for (int i = 0; i < 1000; ++i) {
+      int probe = ConnectLoopback(port);
+      if (probe < 0) break;
+      ::close(probe);
+      std::this_thread::sleep_for(5ms);
+    }
     std::string rest = body.substr(3);
     ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
   });
@@ -345,7 +352,7 @@ TEST_F(ModelsCliTest, WatchSwapsTheAliasUnderLoadWithoutAFailedRequest) {
         stop);
     EXPECT_EQ(outcome.failures, 0u) << fmt::format("{}", fmt::join(outcome.samples, "\n"));
   });
-  std::this_thread::sleep_for(500ms);
+  for (int i = 0; i < 1000 && old_answers.load() == 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_GT(old_answers.load(), 0);
   EXPECT_EQ(new_answers.load(), 0);
   ExpectOutput(Mlt({"models", "alias", "clf", "prod", "2"}), "models:/clf@prod is version 2\n");

@@ -131,25 +131,25 @@ Table ClearRows() {
 
 TEST_F(LogisticScoring, AnswersTheLabelsAsStrings) {
   ScoringResult result = Score(ClearRows());
-  EXPECT_EQ(result.predictions, json::parse(R"(["yes", "no", "yes"])"));
+  EXPECT_EQ(result.predictions(), json::parse(R"(["yes", "no", "yes"])"));
   EXPECT_EQ(result.table, MakeTable({{"prediction", S{"yes", "no", "yes"}}}));
   EXPECT_EQ(&scorer_->model(), model_.get());
 }
 
 TEST_F(LogisticScoring, PredictProbaAnswersRecordsThatMatchPredict) {
   ScoringResult result = Score(ClearRows(), {{"predict_proba", true}});
-  ASSERT_EQ(result.predictions.size(), 3u);
+  ASSERT_EQ(result.predictions().size(), 3u);
   for (size_t row = 0; row < 3; ++row) {
-    const json& record = result.predictions[row];
+    const json record = result.predictions()[row];
     ASSERT_EQ(record.size(), 3u) << record;
     const double no = record.at("probability_no"), yes = record.at("probability_yes");
     EXPECT_NEAR(no + yes, 1.0, 1e-12);
     EXPECT_EQ(record.at("prediction"), yes > no ? "yes" : "no");
   }
-  EXPECT_GT(result.predictions[0]["probability_yes"].get<double>(), 0.99);
+  EXPECT_GT(result.predictions()[0]["probability_yes"].get<double>(), 0.99);
   // The table is the model's own Predict, bit for bit.
   EXPECT_EQ(result.table, model_->Predict(ClearRows()));
-  EXPECT_EQ(Score(ClearRows(), {{"predict_proba", false}}).predictions,
+  EXPECT_EQ(Score(ClearRows(), {{"predict_proba", false}}).predictions(),
             json::parse(R"(["yes", "no", "yes"])"));
 }
 
@@ -157,10 +157,10 @@ TEST_F(LogisticScoring, ConvertsIntegersToADoubleColumn) {
   Table longs = MakeTable({{"x", L{2, -2}}, {"n", L{0, 8}}, {"color", S{"red", "blue"}}});
   Table doubles = MakeTable({{"x", D{2, -2}}, {"n", L{0, 8}}, {"color", S{"red", "blue"}}});
   ScoringResult result = Score(longs, {{"predict_proba", true}});
-  EXPECT_EQ(result.predictions, Score(doubles, {{"predict_proba", true}}).predictions);
-  EXPECT_EQ(result.predictions[0]["prediction"], "yes");
+  EXPECT_EQ(result.predictions(), Score(doubles, {{"predict_proba", true}}).predictions());
+  EXPECT_EQ(result.predictions()[0]["prediction"], "yes");
   // Columns may come in any order.
-  EXPECT_EQ(Score(MakeTable({{"color", S{"blue"}}, {"n", L{8}}, {"x", D{-2}}})).predictions,
+  EXPECT_EQ(Score(MakeTable({{"color", S{"blue"}}, {"n", L{8}}, {"x", D{-2}}})).predictions(),
             json::parse(R"(["no"])"));
 }
 
@@ -204,18 +204,18 @@ TEST_F(LogisticScoring, RefusesAPredictProbaThatIsNotABoolean) {
 
 TEST_F(LogisticScoring, AnswersAnEmptyTableWithAnEmptyList) {
   ScoringResult result = Score(MakeTable({{"x", D{}}, {"n", L{}}, {"color", S{}}}));
-  EXPECT_EQ(result.predictions, json::array());
+  EXPECT_EQ(result.predictions(), json::array());
   EXPECT_EQ(result.table.num_rows(), 0u);
 }
 
 TEST_F(LogisticScoring, ScoresFromManyThreadsAlike) {
-  const json expected = Score(ClearRows(), {{"predict_proba", true}}).predictions;
+  const json expected = Score(ClearRows(), {{"predict_proba", true}}).predictions();
   std::vector<std::thread> threads;
   std::vector<int> mismatches(4, 0);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 200; ++i) {
-        mismatches[t] += Score(ClearRows(), {{"predict_proba", true}}).predictions != expected;
+        mismatches[t] += Score(ClearRows(), {{"predict_proba", true}}).predictions() != expected;
       }
     });
   }
@@ -230,9 +230,9 @@ TEST(LogisticScoringMultinomial, AnswersStringLabelsAndProbabilitiesSummingToOne
   });
   auto scorer = Scorer::ForModel(model);
   Table rows = MakeTable({{"x", D{-2.5, 0, 2.5}}});
-  EXPECT_EQ(scorer->Score(Request(rows)).predictions, json::parse(R"(["cat", "dog", "fish"])"));
+  EXPECT_EQ(scorer->Score(Request(rows)).predictions(), json::parse(R"(["cat", "dog", "fish"])"));
   ScoringResult proba = scorer->Score(Request(rows, {{"predict_proba", true}}));
-  for (const json& record : proba.predictions) {
+  for (const json& record : proba.predictions()) {
     ASSERT_EQ(record.size(), 4u) << record;
     EXPECT_NEAR(record["probability_cat"].get<double>() + record["probability_dog"].get<double>() +
                     record["probability_fish"].get<double>(),
@@ -250,8 +250,8 @@ TEST(LogisticScoringUnknownSlot, ScoresAnUnknownCategoryAsTheModelDoes) {
   Table rows = MakeTable({{"x", D{2, -2}}, {"n", L{0, 8}}, {"color", S{"purple", "blue"}}});
   ScoringResult result = Scorer::ForModel(model)->Score(Request(rows, {{"predict_proba", true}}));
   EXPECT_EQ(result.table, model->Predict(rows));
-  EXPECT_EQ(result.predictions[0]["prediction"], "yes");
-  EXPECT_EQ(result.predictions[1]["prediction"], "no");
+  EXPECT_EQ(result.predictions()[0]["prediction"], "yes");
+  EXPECT_EQ(result.predictions()[1]["prediction"], "no");
 }
 
 TEST(LogisticScoringWithoutSignature, ChecksTheColumnsTheModelReads) {
@@ -264,7 +264,7 @@ TEST(LogisticScoringWithoutSignature, ChecksTheColumnsTheModelReads) {
   });
   ASSERT_FALSE(model->meta().signature.has_value());
   auto scorer = Scorer::ForModel(model);
-  EXPECT_EQ(scorer->Score(Request(ClearRows())).predictions,
+  EXPECT_EQ(scorer->Score(Request(ClearRows())).predictions(),
             json::parse(R"(["yes", "no", "yes"])"));
   EXPECT_ERROR(scorer->Score(Request(MakeTable({{"x", D{1}}}))), ErrorCode::kBadRequest,
                Eq("Missing required column 'n'"));
@@ -320,12 +320,12 @@ TEST(ForestScoring, ClassifierAnswersIntegerLabelsAndProbabilities) {
   auto scorer = Scorer::ForModel(model);
   Table rows = MakeTable({{"x", D{0.9, 0.1, 0.1}}, {"color", S{"green", "blue", "red"}}});
   ScoringResult labels = scorer->Score(Request(rows));
-  EXPECT_EQ(labels.predictions, json::parse("[1, 0, 1]"));
-  EXPECT_TRUE(labels.predictions[0].is_number_integer());
+  EXPECT_EQ(labels.predictions(), json::parse("[1, 0, 1]"));
+  EXPECT_TRUE(labels.predictions()[0].is_number_integer());
   EXPECT_EQ(labels.table, MakeTable({{"prediction", L{1, 0, 1}}}));
 
   ScoringResult proba = scorer->Score(Request(rows, {{"predict_proba", true}}));
-  for (const json& record : proba.predictions) {
+  for (const json& record : proba.predictions()) {
     ASSERT_EQ(record.size(), 3u) << record;
     EXPECT_NEAR(record["probability_0"].get<double>() + record["probability_1"].get<double>(), 1.0,
                 1e-12);
@@ -365,7 +365,7 @@ TEST(ForestScoring, UnknownSlotScoresAnUnknownCategoryAsTheModelDoes) {
   Table rows = MakeTable({{"x", D{0.9, 0.1}}, {"color", S{"teal", "teal"}}});
   ScoringResult result = Scorer::ForModel(model)->Score(Request(rows, {{"predict_proba", true}}));
   EXPECT_EQ(result.table, model->Predict(rows));
-  EXPECT_EQ(result.predictions[0]["prediction"], 1);
+  EXPECT_EQ(result.predictions()[0]["prediction"], 1);
 }
 
 TEST(ForestScoring, RegressorAnswersTheModelsValues) {
@@ -388,15 +388,15 @@ TEST(ForestScoring, RegressorAnswersTheModelsValues) {
   // x is a double column: integers are converted.
   Table rows = MakeTable({{"x", L{2, 15}}});
   ScoringResult result = scorer->Score(Request(rows));
-  EXPECT_EQ(result.predictions, json::parse("[3.0, 7.0]"));
+  EXPECT_EQ(result.predictions(), json::parse("[3.0, 7.0]"));
   EXPECT_EQ(result.table, model->Predict(MakeTable({{"x", D{2, 15}}})));
   std::vector<double> many(50);
   for (size_t i = 0; i < many.size(); ++i) many[i] = static_cast<double>(i) * 0.5;
   Table batch = MakeTable({{"x", many}});
   ScoringResult batch_result = scorer->Score(Request(batch));
   EXPECT_EQ(batch_result.table, model->Predict(batch));
-  ASSERT_EQ(batch_result.predictions.size(), 50u);
-  EXPECT_EQ(batch_result.predictions[49], 7.0);
+  ASSERT_EQ(batch_result.predictions().size(), 50u);
+  EXPECT_EQ(batch_result.predictions()[49], 7.0);
   EXPECT_ERROR(scorer->Score(Request(rows, {{"predict_proba", true}})), ErrorCode::kBadRequest,
                Eq("Param 'predict_proba' applies to classifiers; this random forest is a "
                   "regression"));
@@ -459,21 +459,21 @@ class AlsScoring : public ::testing::Test {
 TEST_F(AlsScoring, PairsAnswerPredictPair) {
   Table pairs = MakeTable({{"user", L{0, 5, 3}}, {"item", L{101, 100, 107}}});
   ScoringResult result = nan_->Score(Request(pairs));
-  ASSERT_EQ(result.predictions.size(), 3u);
-  EXPECT_EQ(result.predictions[0].get<double>(), model().PredictPair(0, 101));
-  EXPECT_EQ(result.predictions[1].get<double>(), model().PredictPair(5, 100));
-  EXPECT_EQ(result.predictions[2].get<double>(), model().PredictPair(3, 107));
-  EXPECT_NEAR(result.predictions[0].get<double>(), 5, 0.6);  // the withheld cell
+  ASSERT_EQ(result.predictions().size(), 3u);
+  EXPECT_EQ(result.predictions()[0].get<double>(), model().PredictPair(0, 101));
+  EXPECT_EQ(result.predictions()[1].get<double>(), model().PredictPair(5, 100));
+  EXPECT_EQ(result.predictions()[2].get<double>(), model().PredictPair(3, 107));
+  EXPECT_NEAR(result.predictions()[0].get<double>(), 5, 0.6);  // the withheld cell
   EXPECT_EQ(result.table, model().Predict(pairs));
 }
 
 TEST_F(AlsScoring, UnknownPairsAreNullUnderNanAndRefusedUnderDrop) {
   Table pairs = MakeTable({{"user", L{0, 99, 1}}, {"item", L{100, 100, 999}}});
   ScoringResult result = nan_->Score(Request(pairs));
-  ASSERT_EQ(result.predictions.size(), 3u);
-  EXPECT_TRUE(result.predictions[0].is_number());
-  EXPECT_TRUE(result.predictions[1].is_null());
-  EXPECT_TRUE(result.predictions[2].is_null());
+  ASSERT_EQ(result.predictions().size(), 3u);
+  EXPECT_TRUE(result.predictions()[0].is_number());
+  EXPECT_TRUE(result.predictions()[1].is_null());
+  EXPECT_TRUE(result.predictions()[2].is_null());
   EXPECT_TRUE(
       std::isnan(std::get<std::vector<double>>(result.table.Find("prediction")->values)[1]));
   EXPECT_ERROR(drop_->Score(Request(pairs)), ErrorCode::kBadRequest, Eq("Unknown user 99"));
@@ -483,32 +483,32 @@ TEST_F(AlsScoring, UnknownPairsAreNullUnderNanAndRefusedUnderDrop) {
 
 TEST_F(AlsScoring, TopKFromParamsFromAColumnAndByDefault) {
   ScoringResult by_param = nan_->Score(Request(MakeTable({{"user", L{0}}}), {{"k", 4}}));
-  EXPECT_EQ(by_param.predictions, Expected(0, 4));
+  EXPECT_EQ(by_param.predictions(), Expected(0, 4));
   // User 0's best four are its own group's items, the withheld 101 among them.
   std::vector<int64_t> items;
-  for (const json& record : by_param.predictions) items.push_back(record["item"]);
+  for (const json& record : by_param.predictions()) items.push_back(record["item"]);
   EXPECT_THAT(items, ::testing::UnorderedElementsAre(100, 101, 102, 103));
   EXPECT_EQ(by_param.table,
             MakeTable({{"user", L{0, 0, 0, 0}},
                        {"rank", L{1, 2, 3, 4}},
                        {"item", items},
                        {"score",
-                        D{by_param.predictions[0]["score"], by_param.predictions[1]["score"],
-                          by_param.predictions[2]["score"], by_param.predictions[3]["score"]}}}));
+                        D{by_param.predictions()[0]["score"], by_param.predictions()[1]["score"],
+                          by_param.predictions()[2]["score"], by_param.predictions()[3]["score"]}}}));
 
   ScoringResult by_column = nan_->Score(Request(MakeTable({{"user", L{0, 6}}, {"k", L{1, 2}}})));
   json expected = Expected(0, 1);
   for (const json& record : Expected(6, 2)) expected.push_back(record);
-  EXPECT_EQ(by_column.predictions, expected);
+  EXPECT_EQ(by_column.predictions(), expected);
 
   // Without k: 10, which is more than the 8 items: every item, best first.
   ScoringResult by_default = drop_->Score(Request(MakeTable({{"user", L{2}}})));
-  ASSERT_EQ(by_default.predictions.size(), 8u);
+  ASSERT_EQ(by_default.predictions().size(), 8u);
   const auto& drop_model = dynamic_cast<const als::AlsModel&>(*drop_model_);
   auto best = drop_model.Recommend(2, 10);
   for (size_t r = 0; r < best.size(); ++r) {
-    EXPECT_EQ(by_default.predictions[r]["item"], best[r].first);
-    EXPECT_EQ(by_default.predictions[r]["score"].get<double>(), best[r].second);
+    EXPECT_EQ(by_default.predictions()[r]["item"], best[r].first);
+    EXPECT_EQ(by_default.predictions()[r]["score"].get<double>(), best[r].second);
   }
 }
 
@@ -600,11 +600,11 @@ TEST(GenericScoring, WithoutSignatureAnswersPredictAsAListOrRecords) {
   Table input = MakeTable({{"a", L{1, 2, 3}}, {"b", D{0.5, kNaN, 1}}, {"c", D{1, 1, 1}}});
   auto one = Scorer::ForModel(SumBundle(dir, "one", 1, std::nullopt));
   ScoringResult list = one->Score(Request(input));
-  EXPECT_EQ(list.predictions, json::parse("[2.5, null, 5.0]"));
+  EXPECT_EQ(list.predictions(), json::parse("[2.5, null, 5.0]"));
   EXPECT_EQ(list.table.columns().size(), 1u);
 
   auto two = Scorer::ForModel(SumBundle(dir, "two", 2, std::nullopt));
-  EXPECT_EQ(two->Score(Request(input)).predictions,
+  EXPECT_EQ(two->Score(Request(input)).predictions(),
             json::parse(R"([{"sum": 2.5, "types": "long,double,double"},
                             {"sum": null, "types": "long,double,double"},
                             {"sum": 5.0, "types": "long,double,double"}])"));
@@ -620,7 +620,7 @@ TEST(GenericScoring, WithASignatureChecksAndConvertsFirst) {
       models::InferSchema({{"a", models::DataType::kDouble}, {"b", models::DataType::kLong}})));
   // a arrives as longs and reaches the model as doubles; the columns come in schema order.
   ScoringResult result = scorer->Score(Request(MakeTable({{"b", L{10}}, {"a", L{1}}})));
-  EXPECT_EQ(result.predictions, json::parse(R"([{"sum": 11.0, "types": "double,long"}])"));
+  EXPECT_EQ(result.predictions(), json::parse(R"([{"sum": 11.0, "types": "double,long"}])"));
   EXPECT_EQ(result.table, MakeTable({{"sum", D{11}}, {"types", S{"double,long"}}}));
   EXPECT_ERROR(scorer->Score(Request(MakeTable({{"a", D{1}}}))), ErrorCode::kBadRequest,
                Eq("Missing required column 'b'"));
