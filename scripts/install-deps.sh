@@ -9,7 +9,12 @@ packages=(
   libcpp-httplib-dev libyaml-cpp-dev libarchive-dev
   libopenmpi-dev openmpi-bin libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev wrk
+  chromium
 )
+# Node.js and npm build the web app's packages; a machine may have them from elsewhere than
+# Debian (NodeSource's nodejs brings its own npm), so they are installed only when missing.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -20,12 +25,22 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The web app's npm packages (uPlot, embedded into mlt; playwright-core, for its browser tests),
+# exactly as ui/package-lock.json pins them. Skipped when ui/node_modules matches the lock file.
+ui="$(cd "$(dirname "$0")/.." && pwd)/ui"
+if ! cmp -s "$ui/package-lock.json" "$ui/node_modules/.package-lock.json.installed" 2>/dev/null; then
+  echo "install-deps: npm ci in ui/"
+  (cd "$ui" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$ui/package-lock.json" "$ui/node_modules/.package-lock.json.installed"
+else
+  echo "install-deps: ui/node_modules is up to date"
+fi

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -47,7 +48,11 @@ void Serve(const server::TrackingServerOptions& options, const char* command_nam
       [&] {
         server.emplace(options);
         server->Start();
-        return fmt::format("mlt {} listening on {}\n", command_name, server->url());
+        std::string banner = fmt::format("mlt {} listening on {}\n", command_name, server->url());
+        if (std::string_view(command_name) == "ui") {
+          banner += fmt::format("Open {}/ in a browser\n", server->url());
+        }
+        return banner;
       },
       [&] { server->Stop(); }, [&] { server->Wait(); });
 }

@@ -11,6 +11,7 @@
 #include "registry/registry_handlers.h"
 #include "registry/sqlite_registry_store.h"
 #include "server/artifact_handlers.h"
+#include "server/ui_assets.h"
 #include "tracking/sqlite_tracking_store.h"
 #include "tracking/store_factory.h"
 #include "tracking/tracking_handlers.h"
@@ -96,6 +97,8 @@ TrackingServer::TrackingServer(TrackingServerOptions options) : impl_(std::make_
     response.content_type = "text/plain";
     response.body = MLT_VERSION;
   });
+  // The web app, as MLflow's server serves its UI beside the API.
+  RegisterUiRoutes(*impl.http);
 }
 
 TrackingServer::~TrackingServer() {
