@@ -3,6 +3,8 @@
 // spike, because each bucket of steps keeps its smallest and its largest value.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "mltrack/entities.h"
@@ -19,5 +21,39 @@ namespace mltrack::tracking {
 //   +-Infinity are ordinary extremes, so they always survive.
 // max_points 1 keeps only the last point (the latest value); max_points < 1 keeps none.
 std::vector<Metric> DownsampleMetricHistory(const std::vector<Metric>& points, int max_points);
+
+// The same downsampling over a stream, holding only the points it keeps: for a history too long
+// to read into memory at once (a store reads its rows straight into it). The caller knows the
+// number of points and the first and last step beforehand, then Adds every point in
+// (step, timestamp) order, then calls Finish once. The result equals DownsampleMetricHistory's.
+class MetricDownsampler {
+ public:
+  MetricDownsampler(size_t count, int64_t first_step, int64_t last_step, int max_points);
+  // The i-th point (i counted from 0); exactly `count` calls.
+  void Add(const Metric& point);
+  std::vector<Metric> Finish();
+
+ private:
+  struct Kept {
+    size_t index = static_cast<size_t>(-1);  // none yet
+    Metric point;
+  };
+  struct Bucket {
+    Kept min;
+    Kept max;
+    Kept nan;  // the first NaN, kept only when the bucket has no number
+  };
+
+  size_t count_;
+  int64_t first_step_;
+  unsigned __int128 width_ = 1;
+  int max_points_;
+  bool keep_all_;
+  size_t seen_ = 0;
+  std::vector<Metric> all_;  // when every point is kept
+  Kept first_;
+  Kept last_;
+  std::vector<Bucket> buckets_;
+};
 
 }  // namespace mltrack::tracking

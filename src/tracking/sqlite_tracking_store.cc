@@ -1,6 +1,7 @@
 #include "tracking/sqlite_tracking_store.h"
 
 #include <cmath>
+#include <limits>
 #include <map>
 #include <optional>
 
@@ -12,6 +13,7 @@
 #include "common/sqlite_page.h"
 #include "mltrack/error.h"
 #include "tracking/logged_model.h"
+#include "tracking/metric_downsampling.h"
 #include "tracking/sqlite_schema.h"
 #include "tracking/validation.h"
 
@@ -622,6 +624,50 @@ Page<Metric> SqliteTrackingStore::GetMetricHistory(const std::string& run_id,
         static_cast<size_t>(max_results));  // bounded by kMaxHistoryPerPage
   });
   return page;
+}
+
+// Two passes over the metric's rows in the primary key's (step, timestamp) order: the first
+// counts them and finds the step range, the second streams them through MetricDownsampler, so
+// a history of millions of points is never held in memory.
+std::vector<Metric> SqliteTrackingStore::SampleMetricHistory(
+    const std::string& run_id, const std::string& key,
+    std::optional<std::pair<int64_t, int64_t>> steps, int max_points) {
+  std::vector<Metric> sampled;
+  const int64_t low = steps ? steps->first : std::numeric_limits<int64_t>::min();
+  const int64_t high = steps ? steps->second : std::numeric_limits<int64_t>::max();
+  Read([&](Database& db) {
+    auto row = sqlite_store::LoadRunRow(db, run_id);
+    auto& range = db.Prepare(
+        "SELECT count(*), min(m.step), max(m.step) FROM metrics m "
+        "WHERE m.run_id = ? AND m.key_id = (SELECT id FROM metric_keys WHERE key = ?) "
+        "AND m.step BETWEEN ? AND ?");
+    range.Bind(1, row.id).Bind(2, std::string_view(key)).Bind(3, low).Bind(4, high);
+    range.Step();
+    const int64_t count = range.Int(0);
+    if (count == 0) return;
+    MetricDownsampler sampler(static_cast<size_t>(count), range.Int(1), range.Int(2),
+                              max_points);
+    range.Finish();
+    auto& points = db.Prepare(
+        "SELECT m.step, m.timestamp, CASE WHEN m.is_nan THEN NULL ELSE m.value END FROM metrics m "
+        "WHERE m.run_id = ? AND m.key_id = (SELECT id FROM metric_keys WHERE key = ?) "
+        "AND m.step BETWEEN ? AND ? ORDER BY m.step, m.timestamp");
+    points.Bind(1, row.id).Bind(2, std::string_view(key)).Bind(3, low).Bind(4, high);
+    Metric point{key, 0, 0, 0};
+    int64_t read = 0;
+    while (read < count && points.Step()) {
+      point.value = ReadMetricValue(points, 2);
+      point.timestamp = points.Int(1);
+      point.step = points.Int(0);
+      sampler.Add(point);
+      ++read;
+    }
+    points.Finish();
+    // Both statements run in one read transaction, so the second sees the rows the first
+    // counted.
+    sampled = sampler.Finish();
+  });
+  return sampled;
 }
 
 // --- shared row readers ------------------------------------------------------------------------

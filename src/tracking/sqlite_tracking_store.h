@@ -13,7 +13,9 @@
 #include <condition_variable>
 #include <exception>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string_view>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -23,6 +25,13 @@
 #include "tracking/tracking_store.h"
 
 namespace mltrack::tracking {
+
+// The keys that a set of runs has, each list sorted (byte order) and without repeats.
+struct RunKeys {
+  std::vector<std::string> params;
+  std::vector<std::string> metrics;
+  std::vector<std::string> tags;
+};
 
 class SqliteTrackingStore final : public TrackingStore {
  public:
@@ -55,6 +64,21 @@ class SqliteTrackingStore final : public TrackingStore {
   void LogModel(const std::string& run_id, const std::string& model_json) override;
   Page<Metric> GetMetricHistory(const std::string& run_id, const std::string& key,
                                 int max_results, const std::string& page_token) override;
+  std::vector<Metric> SampleMetricHistory(const std::string& run_id, const std::string& key,
+                                          std::optional<std::pair<int64_t, int64_t>> steps,
+                                          int max_points) override;
+
+  // Queries of the web UI (sqlite_run_columns.cc), beyond the TrackingStore interface.
+  //
+  // The distinct param, metric and tag keys of the runs of `experiment_ids` in `view` that match
+  // `filter` (SearchRuns's grammar): the leaderboard's column chooser, and the columns of a CSV
+  // export. Throws SearchRuns's errors for a malformed experiment id or filter; unknown
+  // experiments have no runs. One snapshot of the database.
+  RunKeys SearchRunKeys(const std::vector<std::string>& experiment_ids, std::string_view filter,
+                        ViewType view);
+  // How many active runs have each of `run_ids` as their parent (a tag mlflow.parentRunId
+  // holding the id); ids without such runs (unknown ids included) are left out.
+  std::map<std::string, int64_t> CountChildRuns(const std::vector<std::string>& run_ids);
 
   const std::string& db_path() const { return db_path_; }
   const std::string& artifact_root_uri() const { return artifact_root_uri_; }
@@ -82,8 +106,8 @@ class SqliteTrackingStore final : public TrackingStore {
   std::vector<std::unique_ptr<sqlite::Database>> pool_;
 };
 
-// Helpers shared by the store's translation units (sqlite_tracking_store.cc and
-// sqlite_run_search.cc); not part of the public interface.
+// Helpers shared by the store's translation units (sqlite_tracking_store.cc,
+// sqlite_run_search.cc and sqlite_run_columns.cc); not part of the public interface.
 namespace sqlite_store {
 
 struct RunRow {

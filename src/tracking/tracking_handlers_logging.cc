@@ -17,7 +17,6 @@
 #include "mltrack/error.h"
 #include "tracking/artifact_repository.h"
 #include "tracking/entity_json.h"
-#include "tracking/metric_downsampling.h"
 #include "tracking/tracking_handlers_internal.h"
 
 namespace mltrack::tracking::handlers {
@@ -188,25 +187,6 @@ void GetMetricHistory(const Store& store, const http::Request& request,
   response.body = std::move(body);
 }
 
-// The whole history of one metric of one run with steps in [start, end] (all steps when
-// `range` is unset), in the store's (step, timestamp) order.
-std::vector<Metric> ReadHistory(TrackingStore& store, const std::string& run_id,
-                                const std::string& key,
-                                std::optional<std::pair<int64_t, int64_t>> range) {
-  std::vector<Metric> points;
-  std::string token;
-  do {
-    Page<Metric> page = store.GetMetricHistory(run_id, key, kMaxHistoryPerPage, token);
-    for (auto& metric : page.items) {
-      if (range && metric.step > range->second) return points;  // sorted by step: done
-      if (range && metric.step < range->first) continue;
-      points.push_back(std::move(metric));
-    }
-    token = std::move(page.next_page_token);
-  } while (!token.empty());
-  return points;
-}
-
 // MLflow's bulk-interval endpoint, with mltrack's sampling: instead of MLflow's evenly spaced
 // steps, each run's points in the step range are downsampled to at most max_results keeping
 // every bucket's minimum and maximum (DownsampleMetricHistory), so spikes survive.
@@ -250,8 +230,8 @@ void GetMetricHistoryBulkInterval(const Store& store, const http::Request& reque
   std::set<std::string> seen;
   for (const auto& run_id : run_ids) {
     if (!seen.insert(run_id).second) continue;  // a run named twice is answered once
-    std::vector<Metric> points = DownsampleMetricHistory(
-        ReadHistory(*store, run_id, key, range), max_results.value_or(kMaxPointsPerRun));
+    std::vector<Metric> points =
+        store->SampleMetricHistory(run_id, key, range, max_results.value_or(kMaxPointsPerRun));
     for (const auto& point : points) {
       json entry = ToJson(point);  // key, value, timestamp, step
       entry["run_id"] = run_id;
@@ -300,21 +280,10 @@ void ListArtifacts(const TrackingHandlerOptions& options, const Store& store,
   std::string path = NormalizeRelativePath(fields.String("path").value_or(""));
   Run run = store->GetRun(run_id);
   const std::string& root_uri = run.info.artifact_uri;
-
-  std::unique_ptr<ArtifactRepository> repository;
-  if (auto proxied = ProxiedArtifactPath(root_uri)) {
-    if (options.artifacts_destination.empty()) {
-      throw Error(ErrorCode::kInvalidParameterValue,
-                  fmt::format("Cannot list the artifacts of run {}: its artifact URI '{}' is "
-                              "served by an artifact proxy, and this server has none",
-                              run_id, root_uri));
-    }
-    repository = std::make_unique<LocalArtifactRepository>(
-        ResolveUnder(options.artifacts_destination, *proxied, "artifact URI path"));
-  } else {
-    repository = OpenArtifactRepository(root_uri);
-  }
-  std::vector<FileInfo> files = repository->List(path);
+  LocalArtifactRepository repository(
+      LocalArtifactRoot(root_uri, options.artifacts_destination,
+                        fmt::format("Cannot list the artifacts of run {}", run_id)));
+  std::vector<FileInfo> files = repository.List(path);
   json body = {{"root_uri", root_uri}};
   if (!files.empty()) {
     json& list = body["files"] = json::array();
@@ -324,6 +293,30 @@ void ListArtifacts(const TrackingHandlerOptions& options, const Store& store,
 }
 
 }  // namespace
+
+fs::path LocalArtifactRoot(std::string_view artifact_uri, const fs::path& artifacts_destination,
+                           std::string_view context) {
+  if (auto proxied = ProxiedArtifactPath(artifact_uri)) {
+    if (artifacts_destination.empty()) {
+      throw Error(ErrorCode::kInvalidParameterValue,
+                  fmt::format("{}: its artifact URI '{}' is served by an artifact proxy, and this "
+                              "server has none",
+                              context, artifact_uri));
+    }
+    return ResolveUnder(artifacts_destination, *proxied, "artifact URI path");
+  }
+  if (artifact_uri.empty()) {
+    throw Error(ErrorCode::kInvalidParameterValue, "The artifact URI is empty");
+  }
+  std::string scheme = UriScheme(artifact_uri);
+  if (!scheme.empty() && scheme != "file") {
+    throw Error(ErrorCode::kInvalidParameterValue,
+                fmt::format("Cannot open artifact URI '{}': artifact URI scheme '{}' is not "
+                            "supported by this build",
+                            artifact_uri, scheme));
+  }
+  return fs::absolute(LocalPathFromUri(artifact_uri)).lexically_normal();
+}
 
 void RegisterLoggingHandlers(http::Server& server, const Store& store,
                              const TrackingHandlerOptions& options) {

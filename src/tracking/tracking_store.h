@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mltrack/entities.h"
@@ -77,6 +78,13 @@ class TrackingStore {
   // max_results 0 means the default page size.
   virtual Page<Metric> GetMetricHistory(const std::string& run_id, const std::string& key,
                                         int max_results, const std::string& page_token) = 0;
+  // The points of one metric's history with steps in `steps` (inclusive; all when absent),
+  // downsampled to at most `max_points` as DownsampleMetricHistory (metric_downsampling.h)
+  // defines it: what charts draw. The default reads the history page by page; the SQLite store
+  // streams its rows and keeps only the sampled points.
+  virtual std::vector<Metric> SampleMetricHistory(
+      const std::string& run_id, const std::string& key,
+      std::optional<std::pair<int64_t, int64_t>> steps, int max_points);
 
   // LogBatch of one, as MLflow defines them.
   void LogMetric(const std::string& run_id, const Metric& metric) {

@@ -3,6 +3,7 @@
 // headless by playwright-core. Environment:
 //   MLT_BIN        the built mlt binary (ctest sets it; required)
 //   CHROMIUM_PATH  the browser (default /usr/bin/chromium)
+//   MLT_UI_DIR     passed on to mlt: serve the app from this folder instead of the embedded copy
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +19,7 @@ export async function startServer() {
   const child = spawn(MLT_BIN, ['ui', '--backend-store-uri', `sqlite:///${dir}/mlruns.db`,
                                 '--artifacts-destination', join(dir, 'mlartifacts'),
                                 '--host', '127.0.0.1', '--port', '0', '--workers', '8'],
-                      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MLT_UI_DIR: '' } });
+                      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`mlt ui did not start in 20 s:\n${output}`)), 20000);
@@ -64,14 +65,18 @@ export async function launchBrowser() {
 }
 
 // A page that records uncaught errors and console errors; `page.appErrors` lists them, and
-// tests assert it stays empty.
+// tests assert it stays empty. Chromium's own "Failed to load resource" lines for HTTP error
+// answers are not errors of the app (a bad filter is answered 400 on purpose), so they are not
+// recorded.
 export async function newPage(browser, options = {}) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true, ...options });
   const page = await context.newPage();
   page.appErrors = [];
   page.on('pageerror', (err) => page.appErrors.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
-    if (msg.type() === 'error') page.appErrors.push(`console: ${msg.text()}`);
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) {
+      page.appErrors.push(`console: ${msg.text()}`);
+    }
   });
   page.setDefaultTimeout(10000);
   return page;
