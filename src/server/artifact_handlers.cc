@@ -64,74 +64,23 @@ bool IsTempName(std::string_view relative) {
               fmt::format("Artifact '{}' does not exist", relative));
 }
 
-// `attachment; filename=<name>` as MLflow writes it, or RFC 6266's filename*= form for a name
-// that is not a plain token (so that no name can break the header).
-std::string ContentDisposition(std::string_view name) {
-  bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
-    return std::isalnum(c) || std::strchr("._-+~", c) != nullptr;
-  });
-  if (plain) return fmt::format("attachment; filename={}", name);
-  std::string encoded;
-  for (unsigned char c : name) {
-    if (std::isalnum(c) || std::strchr("._-~", c) != nullptr) {
-      encoded += static_cast<char>(c);
-    } else {
-      encoded += fmt::format("%{:02X}", c);
-    }
-  }
-  return fmt::format("attachment; filename*=UTF-8''{}", encoded);
-}
-
 // --- download -----------------------------------------------------------------------------------
 
 void Download(const ArtifactProxyOptions& options, std::string_view root,
               const http::Request& request, http::Response& response) {
   std::string relative = ArtifactPath(request, root);
-  if (IsTempName(relative)) ThrowNoArtifact(relative);  // an upload still in flight
-  fs::path file = ResolveUnder(options.destination, relative);
-  auto fd = std::make_shared<Fd>(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd->get() < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) ThrowNoArtifact(relative);
-    throw Error(ErrorCode::kIoError,
-                fmt::format("Cannot read artifact '{}': {}", relative, std::strerror(errno)));
-  }
-  struct stat st;
-  if (::fstat(fd->get(), &st) != 0) {
-    throw Error(ErrorCode::kIoError,
-                fmt::format("Cannot read artifact '{}': {}", relative, std::strerror(errno)));
-  }
-  if (S_ISDIR(st.st_mode)) {
+  OpenArtifact artifact = OpenArtifactFile(ResolveUnder(options.destination, relative), relative);
+  if (artifact.is_dir) {
     throw Error(ErrorCode::kInvalidParameterValue,
                 fmt::format("Artifact '{}' is a folder: list it with GET {}?path={}", relative,
                             root, relative));
   }
-  if (!S_ISREG(st.st_mode)) {
-    throw Error(ErrorCode::kInvalidParameterValue,
-                fmt::format("Artifact '{}' is not a regular file", relative));
-  }
-
-  std::string name = file.filename().string();
+  std::string name = fs::path(relative).filename().string();
   response.status = 200;
   response.content_type = GuessMimeType(name);
-  response.headers.emplace_back("Content-Disposition", ContentDisposition(name));
+  response.headers.emplace_back("Content-Disposition", AttachmentDisposition(name));
   response.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  // The open descriptor is what is sent: a file replaced meanwhile (uploads rename into place)
-  // is sent whole as it was.
-  const auto size = static_cast<uint64_t>(st.st_size);
-  response.stream_length = size;
-  response.stream = [fd, size](const http::ChunkSink& sink) {
-    std::vector<char> buffer(std::min<uint64_t>(kChunkBytes, std::max<uint64_t>(size, 1)));
-    uint64_t sent = 0;
-    while (sent < size) {
-      size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), size - sent));
-      ssize_t got = ::pread(fd->get(), buffer.data(), want, static_cast<off_t>(sent));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) return false;  // read error, or the file shrank under us
-      if (!sink(buffer.data(), static_cast<size_t>(got))) return false;
-      sent += static_cast<uint64_t>(got);
-    }
-    return true;
-  };
+  StreamArtifact(artifact, response);
 }
 
 // --- upload -------------------------------------------------------------------------------------
@@ -287,6 +236,63 @@ void List(const ArtifactProxyOptions& options, const http::Request& request,
 }
 
 }  // namespace
+
+OpenArtifact OpenArtifactFile(const fs::path& file, std::string_view relative) {
+  if (IsTempName(relative)) ThrowNoArtifact(relative);  // an upload still in flight
+  // O_NONBLOCK: opening a FIFO planted among the artifacts must not wait for a writer.
+  auto fd = std::make_shared<Fd>(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (fd->get() < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) ThrowNoArtifact(relative);
+    throw Error(ErrorCode::kIoError,
+                fmt::format("Cannot read artifact '{}': {}", relative, std::strerror(errno)));
+  }
+  struct stat st;
+  if (::fstat(fd->get(), &st) != 0) {
+    throw Error(ErrorCode::kIoError,
+                fmt::format("Cannot read artifact '{}': {}", relative, std::strerror(errno)));
+  }
+  if (S_ISDIR(st.st_mode)) return OpenArtifact{.fd = nullptr, .is_dir = true};
+  if (!S_ISREG(st.st_mode)) {
+    throw Error(ErrorCode::kInvalidParameterValue,
+                fmt::format("Artifact '{}' is not a regular file", relative));
+  }
+  return OpenArtifact{.fd = std::move(fd), .size = static_cast<uint64_t>(st.st_size)};
+}
+
+void StreamArtifact(const OpenArtifact& artifact, http::Response& response) {
+  std::shared_ptr<Fd> fd = artifact.fd;
+  const uint64_t size = artifact.size;
+  response.stream_length = size;
+  response.stream = [fd, size](const http::ChunkSink& sink) {
+    std::vector<char> buffer(std::min<uint64_t>(kChunkBytes, std::max<uint64_t>(size, 1)));
+    uint64_t sent = 0;
+    while (sent < size) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), size - sent));
+      ssize_t got = ::pread(fd->get(), buffer.data(), want, static_cast<off_t>(sent));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return false;  // read error, or the file shrank under us
+      if (!sink(buffer.data(), static_cast<size_t>(got))) return false;
+      sent += static_cast<uint64_t>(got);
+    }
+    return true;
+  };
+}
+
+std::string AttachmentDisposition(std::string_view name) {
+  bool plain = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) || std::strchr("._-+~", c) != nullptr;
+  });
+  if (plain) return fmt::format("attachment; filename={}", name);
+  std::string encoded;
+  for (unsigned char c : name) {
+    if (std::isalnum(c) || std::strchr("._-~", c) != nullptr) {
+      encoded += static_cast<char>(c);
+    } else {
+      encoded += fmt::format("%{:02X}", c);
+    }
+  }
+  return fmt::format("attachment; filename*=UTF-8''{}", encoded);
+}
 
 void RegisterArtifactHandlers(http::Server& server, ArtifactProxyOptions options) {
   auto shared = std::make_shared<const ArtifactProxyOptions>(std::move(options));

@@ -20,9 +20,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "common/atomic_file.h"
 #include "common/http_server.h"
 
 namespace mltrack::server {
@@ -33,6 +35,28 @@ struct ArtifactProxyOptions {
 };
 
 void RegisterArtifactHandlers(http::Server& server, ArtifactProxyOptions options);
+
+// One artifact file opened for sending: what is sent is what the descriptor reads, so a file
+// replaced meanwhile (uploads rename into place) is sent whole as it was when opened.
+struct OpenArtifact {
+  std::shared_ptr<Fd> fd;  // -1 for a folder
+  bool is_dir = false;
+  uint64_t size = 0;       // of a regular file
+};
+
+// Opens `file` (which ResolveUnder checked), named `relative` in messages. Throws
+// Error(kResourceDoesNotExist) "Artifact '<relative>' does not exist" when there is nothing
+// there, or it is an upload still in flight (a kTempFilePrefix name);
+// Error(kInvalidParameterValue) "Artifact '<relative>' is not a regular file" for a device, pipe
+// or socket (opened without blocking, never read); Error(kIoError) when it cannot be read.
+OpenArtifact OpenArtifactFile(const std::filesystem::path& file, std::string_view relative);
+
+// Makes `artifact` (a regular file) the response's body, streamed with Content-Length.
+void StreamArtifact(const OpenArtifact& artifact, http::Response& response);
+
+// `attachment; filename=<name>` as MLflow writes it, or RFC 6266's filename*= form for a name
+// that is not a plain token (so that no name can break the header).
+std::string AttachmentDisposition(std::string_view file_name);
 
 // The Content-Type MLflow sends for an artifact: text/plain for its text extensions (and
 // MLmodel, MLproject), the usual type for a known extension, else application/octet-stream.

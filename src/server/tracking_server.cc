@@ -12,6 +12,7 @@
 #include "registry/sqlite_registry_store.h"
 #include "server/artifact_handlers.h"
 #include "server/ui_assets.h"
+#include "server/ui_handlers.h"
 #include "tracking/sqlite_tracking_store.h"
 #include "tracking/store_factory.h"
 #include "tracking/tracking_handlers.h"
@@ -97,8 +98,11 @@ TrackingServer::TrackingServer(TrackingServerOptions options) : impl_(std::make_
     response.content_type = "text/plain";
     response.body = MLT_VERSION;
   });
-  // The web app, as MLflow's server serves its UI beside the API.
+  // The web app, as MLflow's server serves its UI beside the API, and the routes it reads.
   RegisterUiRoutes(*impl.http);
+  RegisterUiHandlers(*impl.http, sqlite_store, impl.registry,
+                     {.artifacts_destination = impl.artifacts_destination,
+                      .tracking_uri = impl.options.backend_store_uri});
 }
 
 TrackingServer::~TrackingServer() {

@@ -17,8 +17,9 @@ using search::Key;
 using search::KeyKind;
 using sqlite::SqlValue;
 
-// MLflow's run attributes (RunInfo's searchable ones), its aliases for start_time, and
-// lifecycle_stage.
+// MLflow's run attributes (RunInfo's searchable ones), its aliases for start_time,
+// lifecycle_stage, and mltrack's duration: end_time - start_time in milliseconds, NULL (so
+// matched by IS NULL and ordered last) while the run has no end time.
 const EntitySpec& RunEntity() {
   static const EntitySpec spec{
       {{"metric", KeyKind::kMetric},
@@ -45,6 +46,7 @@ const EntitySpec& RunEntity() {
           {"created", "r.start_time", /*numeric=*/true},
           {"Created", "r.start_time", /*numeric=*/true},
           {"end_time", "r.end_time", /*numeric=*/true, /*nullable=*/true},
+          {"duration", "(r.end_time - r.start_time)", /*numeric=*/true, /*nullable=*/true},
       }};
   return spec;
 }

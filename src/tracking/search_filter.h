@@ -11,11 +11,12 @@
 //   key        := [prefix "."] name      name: identifier, "quoted", 'quoted' or `back-ticked`;
 //                 after a prefix, dotted (tags.mlflow.user); without one, an attribute:
 //                 run_id, run_name, status, user_id, artifact_uri, lifecycle_stage,
-//                 start_time (alias created, Created), end_time
+//                 start_time (alias created, Created), end_time, duration (mltrack's:
+//                 end_time - start_time in ms, null while the run has no end time)
 //   prefix     := metric(s) | param(s) | parameter(s) | tag(s) | attribute(s) | attr | run
 //   op         := = | != | < | <= | > | >= | LIKE | ILIKE   (keywords are case-insensitive)
 //   literal    := 'string' | "string" | number  (a doubled quote inside stands for one)
-// Metrics and numeric attributes (start_time, end_time, created; creation_time,
+// Metrics and numeric attributes (start_time, end_time, created, duration; creation_time,
 // last_update_time) take =, !=, <, <=, >, >= and numbers; params, tags and string attributes
 // take =, !=, LIKE (case-sensitive), ILIKE, IN, NOT IN and quoted strings; IS [NOT] NULL goes
 // with every key. As in MLflow, a comparison on a metric, param or tag matches only runs that

@@ -15,9 +15,9 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <string_view>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 

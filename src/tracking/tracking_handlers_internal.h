@@ -1,9 +1,12 @@
-// What the tracking handlers' translation units share: reading a request's fields as MLflow's
-// server does, writing JSON responses, and registering a route under both API prefixes. Not part
-// of the public interface (see tracking_handlers.h for the wire contract).
+// What the tracking handlers' translation units share, and the tracking server's other routes
+// (src/server/ui_handlers*) with them: reading a request's fields as MLflow's server does,
+// writing JSON responses, registering a route under both API prefixes, and finding the folder
+// that holds a run's artifacts. Not part of the public interface (see tracking_handlers.h for the
+// wire contract).
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -76,6 +79,18 @@ void SetJson(http::Response& response, const nlohmann::json& body);
 // Registers `handler` for `method` at /api/2.0/mlflow/<path> and /ajax-api/2.0/mlflow/<path>.
 void RouteBoth(http::Server& server, const std::string& method, const std::string& path,
                const http::Handler& handler, http::RouteOptions options = {});
+
+// The folder on this machine that holds the artifacts under `artifact_uri`, as the tracking
+// server reaches them: `mlflow-artifacts:/<path>` (or an http(s) URL to
+// /api/2.0/mlflow-artifacts/artifacts/<path>) is <artifacts_destination>/<path>, refused with 400
+// when <path> escapes it; a file: URI or a plain path is that folder (made absolute). Throws
+// Error(kInvalidParameterValue) "<context>: its artifact URI '<uri>' is served by an artifact
+// proxy, and this server has none" when `artifacts_destination` is empty, and
+// OpenArtifactRepository's message for any other scheme. The folder need not exist (nothing
+// logged yet).
+std::filesystem::path LocalArtifactRoot(std::string_view artifact_uri,
+                                        const std::filesystem::path& artifacts_destination,
+                                        std::string_view context);
 
 // The logging half of the API (tracking_handlers_logging.cc): log-*, set-tag, delete-tag,
 // metrics/*, artifacts/list.

@@ -212,6 +212,42 @@ TEST_F(SearchFilterTest, NumericAttributes) {
   EXPECT_THAT(Runs("end_time < 9999999999999"), ElementsAre("a", "c", "d"));
 }
 
+// mltrack's duration: end_time - start_time, in ms. a 1000, b none, c 500, d 1000, e none.
+TEST_F(SearchFilterTest, DurationIsEndMinusStartAndNullWhileTheRunHasNoEnd) {
+  EXPECT_THAT(Runs("attributes.duration = 1000"), ElementsAre("a", "d"));
+  EXPECT_THAT(Runs("duration < 1000"), ElementsAre("c"));
+  EXPECT_THAT(Runs("run.duration >= 500"), ElementsAre("a", "c", "d"));
+  EXPECT_THAT(Runs("attributes.duration != 500"), ElementsAre("a", "d"));  // not the endless
+  EXPECT_THAT(Runs("attributes.duration > 0.75e3"), ElementsAre("a", "d"));
+  EXPECT_THAT(Runs("attributes.duration <= 999.5"), ElementsAre("c"));
+  EXPECT_THAT(Runs("attributes.duration IS NULL"), ElementsAre("b", "e"));
+  EXPECT_THAT(Runs("attributes.duration IS NOT NULL AND params.model LIKE 'tree%'"),
+              ElementsAre("a", "d"));
+}
+
+TEST_F(SearchFilterTest, OrderByDurationPutsRunsWithoutAnEndLastBothWays) {
+  // a and d tie on 1000 ms, and b and e have no end: start_time DESC breaks both ties.
+  EXPECT_THAT(Runs("", {"attributes.duration"}), ElementsAre("c", "d", "a", "e", "b"));
+  EXPECT_THAT(Runs("", {"attributes.duration DESC"}), ElementsAre("d", "a", "c", "e", "b"));
+  EXPECT_THAT(Runs("", {"duration DESC", "start_time ASC"}),
+              ElementsAre("a", "d", "c", "b", "e"));
+  EXPECT_THAT(Runs("status = 'FINISHED'", {"attributes.duration DESC", "run_id DESC"}),
+              ElementsAre("d", "a"));
+}
+
+// The leaderboard lists top-level runs with this filter.
+TEST_F(SearchFilterTest, ParentRunIdIsNullListsTopLevelRuns) {
+  db_.Transaction([&] {
+    db_.Exec("INSERT INTO tags(run_id, key, value) VALUES (12, 'mlflow.parentRunId', 'a'), "
+             "(13, 'mlflow.parentRunId', 'a'), (14, 'mlflow.parentRunIdx', 'a')");
+  });
+  EXPECT_THAT(Runs("tags.mlflow.parentRunId IS NULL"), ElementsAre("a", "d", "e"));
+  EXPECT_THAT(Runs("tags.`mlflow.parentRunId` IS NULL AND status = 'FINISHED'"),
+              ElementsAre("a", "d"));
+  EXPECT_THAT(Runs("tags.mlflow.parentRunId IS NOT NULL"), ElementsAre("b", "c"));
+  EXPECT_THAT(Runs("tags.mlflow.parentRunId = 'a'", {"start_time DESC"}), ElementsAre("c", "b"));
+}
+
 TEST_F(SearchFilterTest, AndBindsTighterThanOr) {
   EXPECT_THAT(Runs("status = 'RUNNING' OR status = 'FINISHED' AND start_time < 1500"),
               ElementsAre("a", "b"));
@@ -352,8 +388,8 @@ struct BadInput {
 };
 
 constexpr const char* kRunKeys =
-    "Valid keys are ['Created', 'artifact_uri', 'created', 'end_time', 'lifecycle_stage', "
-    "'run_id', 'run_name', 'start_time', 'status', 'user_id']";
+    "Valid keys are ['Created', 'artifact_uri', 'created', 'duration', 'end_time', "
+    "'lifecycle_stage', 'run_id', 'run_name', 'start_time', 'status', 'user_id']";
 constexpr const char* kAnyComparator =
     "a comparator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN, IS NULL or IS NOT NULL)";
 constexpr const char* kNumericComparators =
@@ -385,6 +421,11 @@ TEST(SearchFilterErrors, MalformedRunFiltersSayWhatWasExpectedAndWhere) {
                    kNumericComparators)},
       {"end_time not in (1)",
        fmt::format("comparator 'NOT IN' is not valid for attribute 'end_time' at position 10. {}",
+                   kNumericComparators)},
+      {"attributes.duration = '5'",
+       "expected a number for attribute 'duration' after '=', found string '5' at position 23"},
+      {"duration LIKE '1%'",
+       fmt::format("comparator 'LIKE' is not valid for attribute 'duration' at position 10. {}",
                    kNumericComparators)},
       {"params.lr >= '1'",
        "comparator '>=' is not valid for parameter 'lr' at position 11. Valid comparators are "

@@ -9,7 +9,7 @@ let server;
 let browser;
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ embedded: true });
   browser = await launchBrowser();
 });
 

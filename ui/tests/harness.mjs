@@ -13,13 +13,15 @@ import { chromium } from 'playwright-core';
 export const MLT_BIN = process.env.MLT_BIN;
 
 // Starts `mlt ui` in a fresh folder; resolves with {url, dir, stop()} once it listens.
-export async function startServer() {
+// `embedded: true` serves the copy built into mlt even when MLT_UI_DIR is set.
+export async function startServer({ embedded = false } = {}) {
   if (!MLT_BIN) throw new Error('MLT_BIN is not set: it must name the built mlt binary');
   const dir = mkdtempSync(join(tmpdir(), 'mlt-ui-test-'));
   const child = spawn(MLT_BIN, ['ui', '--backend-store-uri', `sqlite:///${dir}/mlruns.db`,
                                 '--artifacts-destination', join(dir, 'mlartifacts'),
-                                '--host', '127.0.0.1', '--port', '0', '--workers', '8'],
-                      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+                                '--host', '127.0.0.1', '--port', '0'],
+                      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'],
+                        env: embedded ? { ...process.env, MLT_UI_DIR: '' } : process.env });
   let output = '';
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`mlt ui did not start in 20 s:\n${output}`)), 20000);
@@ -91,7 +93,17 @@ export function restClient(baseUrl) {
       init.headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
-    const response = await fetch(method === 'GET' && body ? url + '?' + new URLSearchParams(body) : url, init);
+    const target = method === 'GET' && body ? `${url}?${new URLSearchParams(body)}` : url;
+    let response;
+    try {
+      response = await fetch(target, init);
+    } catch (err) {
+      // A kept-alive connection the server closed while idle (it does so when connections wait
+      // for a worker) fails before the request was read; node does not resend it, so seeding
+      // does, once.
+      if (!(err instanceof TypeError)) throw err;
+      response = await fetch(target, init);
+    }
     const text = await response.text();
     if (!response.ok) throw new Error(`${method} ${path} -> ${response.status}: ${text}`);
     return text ? JSON.parse(text) : {};
