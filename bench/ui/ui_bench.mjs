@@ -79,17 +79,17 @@ for (let i = 0; i < REPEATS; ++i) {
   t = performance.now();
   await chartPage.goto(`${url}/#/runs/${historyRun}?tab=metrics&metrics=loss`);
   await chartPage.waitForFunction(() => {
+    // charts.js hangs its handle on the chart's container (container.__chart).
     const el = [...document.querySelectorAll('#app *')].find((e) => e.__chart);
-    const plot = el?.__chart?.plot ?? el?.__chart?.uplot;
-    return el && document.querySelector('#app .uplot canvas') && (!plot || plot.data?.[0]?.length > 0);
+    return el && document.querySelector('#app .uplot canvas') &&
+           el.__chart.stats().some((series) => series.points > 0);
   }, null, { timeout: 30000 });
   // One animation frame: uPlot draws on the frame after its data is set.
   await chartPage.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve())));
   figures.chart.push(performance.now() - t);
   spikes = await chartPage.evaluate(() => {
     const el = [...document.querySelectorAll('#app *')].find((e) => e.__chart);
-    const data = el.__chart.data?.() ?? el.__chart.plot?.data ?? el.__chart.uplot?.data;
-    if (!data) return -1;
+    const data = el.__chart.uplot().data;
     let n = 0;
     for (const series of data.slice(1)) for (const v of series) if (v === 50) n += 1;
     return n;
