@@ -2,7 +2,7 @@
 // (and a refused duplicate name), rename, delete, and opening the leaderboard of several.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, newPage, restClient, seedRun } from './harness.mjs';
+import { startServer, launchBrowser, newPage, restClient, seedRun, eventually } from './harness.mjs';
 
 let server;
 let browser;
@@ -33,19 +33,6 @@ function names(page) {
   return page.$$eval('table.experiments tbody td.exp-name a', (as) => as.map((a) => a.textContent));
 }
 
-async function eventually(read, expected, timeout = 10000) {
-  const end = Date.now() + timeout;
-  let value;
-  while (Date.now() < end) {
-    value = await read();
-    try {
-      assert.deepEqual(value, expected);
-      return;
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.deepEqual(value, expected);
-}
 
 async function search(page, text) {
   await page.fill('.exp-search', text);

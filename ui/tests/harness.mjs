@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const MLT_BIN = process.env.MLT_BIN;
@@ -149,4 +150,19 @@ export async function seedRun(rest, experimentId, { name, params = {}, metrics =
     await rest.post('runs/update', { run_id: id, status, end_time: endTime ?? startTime + 60000 });
   }
   return (await rest.get('runs/get', { run_id: id })).run;
+}
+
+// Polls `read` until it deep-equals `expected` (10 s), then asserts with the last value.
+export async function eventually(read, expected, timeout = 10000) {
+  const end = Date.now() + timeout;
+  let value;
+  while (Date.now() < end) {
+    value = await read();
+    try {
+      assert.deepEqual(value, expected);
+      return;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual(value, expected);
 }

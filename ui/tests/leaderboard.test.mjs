@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launchBrowser, newPage, restClient, seedRun } from './harness.mjs';
+import { startServer, launchBrowser, newPage, restClient, seedRun, eventually } from './harness.mjs';
 
 let server;
 let browser;
@@ -76,20 +76,6 @@ function rowNames(page) {
   return page.$$eval('table.leaderboard tbody tr[data-run-id] td.name-col a', (as) => as.map((a) => a.textContent));
 }
 
-// Polls `read` until it deep-equals `expected` (10 s), then asserts with the last value.
-async function eventually(read, expected, timeout = 10000) {
-  const end = Date.now() + timeout;
-  let value;
-  while (Date.now() < end) {
-    value = await read();
-    try {
-      assert.deepEqual(value, expected);
-      return;
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.deepEqual(value, expected);
-}
 
 const cellText = (page, runId, col) => page.$eval(`tr[data-run-id="${runId}"] td[data-col="${col}"]`, (td) => td.textContent);
 
