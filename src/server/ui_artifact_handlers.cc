@@ -122,7 +122,9 @@ json YamlToJson(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       json object = json::object();
-      for (const auto& entry : node) object[entry.first.as<std::string>()] = YamlToJson(entry.second);
+      for (const auto& entry : node) {
+        object[entry.first.as<std::string>()] = YamlToJson(entry.second);
+      }
       return object;
     }
     case YAML::NodeType::Sequence: {

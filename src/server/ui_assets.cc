@@ -36,9 +36,10 @@ std::string_view TypeOf(std::string_view path) {
 
 // `asset_path` under MLT_UI_DIR: "index.html" is ui/index.html, "static/x" is ui/src/x.
 std::optional<std::string> ReadFromUiDir(const fs::path& dir, std::string_view asset_path) {
+  constexpr std::string_view kStatic = "static/";
   std::string relative = asset_path == "index.html"
                              ? std::string("index.html")
-                             : "src/" + std::string(asset_path.substr(std::string_view("static/").size()));
+                             : "src/" + std::string(asset_path.substr(kStatic.size()));
   fs::path file = ResolveUnder(dir, relative, "UI asset path");
   std::ifstream in(file, std::ios::binary);
   if (!in) return std::nullopt;

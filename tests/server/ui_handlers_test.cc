@@ -732,7 +732,8 @@ TEST_F(UiHandlers, RunMlmodelShowsTensorSignaturesAndUnknownFlavors) {
             "  outputs: '[{\"type\": \"tensor\", \"tensor-spec\": {\"dtype\": \"int64\", "
             "\"shape\": [-1]}}]'\n"
             "  params: null\n"
-            "model_size_bytes: 512\nis_signature_from_type_hint: false\nsaved_input_example_info: ~\n");
+            "model_size_bytes: 512\nis_signature_from_type_hint: false\n"
+            "saved_input_example_info: ~\n");
   Reply reply = Get(std::string(kUi) + "artifacts/mlmodel", {{"run_id", run}, {"path", "clf"}});
   EXPECT_EQ(reply.status, 200) << reply.body;
   EXPECT_EQ(reply.json_body, json::parse(R"({"mlmodel": {
