@@ -36,7 +36,7 @@ void SeedLeaderboard(SqliteTrackingStore& store, const std::string& experiment, 
     if (r % 20 == 10) parent.clear();  // the second half of each group of 20 is top-level
     std::vector<Tag> tags = {
         {"mlflow.user", users[r % 4]},
-        {"mlflow.source.name", r % 3 == 0 ? "train_als.cc" : "examples/projects/recs"},
+        {"mlflow.source.name", r % 3 == 0 ? "train_als.cc" : "examples/recommender"},
         {"mlflow.source.type", "PROJECT"},
         {"mlflow.source.git.commit", fmt::format("{:040x}", gen() & 0xffffffffffffULL)},
         {"team", r % 2 == 0 ? "recs" : "search"},

@@ -2,8 +2,11 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -180,8 +183,41 @@ TrainerRun::~TrainerRun() = default;  // ~ActiveRun ends the run (FAILED when un
 
 std::string TrainerRun::run_id() const { return run_ ? run_->run_id() : ""; }
 
+namespace {
+
+// True when `a` and `b` both read whole as finite numbers and are the same number ("0.10" and
+// "0.1", "1e-04" and "0.0001").
+bool SameNumber(const std::string& a, const std::string& b) {
+  auto parse = [](const std::string& text) -> std::optional<double> {
+    if (text.empty()) return std::nullopt;
+    char* end = nullptr;
+    double value = std::strtod(text.c_str(), &end);
+    if (end != text.c_str() + text.size() || !std::isfinite(value)) return std::nullopt;
+    return value;
+  };
+  auto x = parse(a);
+  auto y = parse(b);
+  return x && y && *x == *y;
+}
+
+}  // namespace
+
 void TrainerRun::LogParams(const std::map<std::string, std::string>& params) {
-  if (run_) run_->LogParams(params);
+  if (!run_) return;
+  // Under `mlt run` the run already holds the project's parameters as the user spelled them
+  // (-P reg=0.10); a trainer option of the same name and value, printed in the trainer's own
+  // spelling ("0.1"), is the same parameter, not a change the store must refuse.
+  std::map<std::string, std::string> logged;
+  for (const auto& param : client_->GetRun(run_->run_id()).data.params) {
+    logged.emplace(param.key, param.value);
+  }
+  std::map<std::string, std::string> fresh;
+  for (const auto& [key, value] : params) {
+    auto it = logged.find(key);
+    if (it != logged.end() && (it->second == value || SameNumber(it->second, value))) continue;
+    fresh.emplace(key, value);
+  }
+  if (!fresh.empty()) run_->LogParams(fresh);
 }
 
 void TrainerRun::LogMetric(const std::string& key, double value, int64_t step) {
