@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "cli/artifacts_command.h"
+#include "cli/build_info.h"
 #include "cli/cli_util.h"
 #include "cli/datasets_command.h"
 #include "cli/experiments_command.h"
@@ -118,7 +119,7 @@ int Main(int argc, char** argv) {
   als::RegisterAlsFlavor();
   GlobalOptions global;
   CLI::App app("mlt: track experiments, runs and artifacts (MLflow-compatible)", "mlt");
-  app.set_version_flag("--version", fmt::format("mlt {} ({})", MLT_VERSION, MLT_GIT_COMMIT),
+  app.set_version_flag("--version", fmt::format("mlt {} ({})", MLT_VERSION, kGitCommit),
                        "Print the version and the commit it was built from, and exit");
   app.footer(kExitCodesFooter);
   AddTrackingUriOption(app, global);
