@@ -8,7 +8,7 @@ packages=(
   libsqlite3-dev libfmt-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
   libcpp-httplib-dev libyaml-cpp-dev libarchive-dev
   libopenmpi-dev openmpi-bin libeigen3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev wrk
+  libgtest-dev libgmock-dev libbenchmark-dev wrk curl
   chromium
 )
 # Node.js and npm build the web app's packages; a machine may have them from elsewhere than
