@@ -297,7 +297,22 @@ fs::path ModelResolver::Download(std::string_view model_uri, const fs::path& des
                             dest_dir.string()));
   }
   ResolvedModel resolved = Resolve(model_uri);
-  if (resolved.local && models::IsBundleArchive(resolved.location)) {
+  // A bundle archive on this machine: given as a path, or the file: source of a version that
+  // `mlt models register <archive>` made.
+  std::optional<std::string> archive;
+  if (resolved.local) {
+    archive = resolved.location;
+  } else if (const std::string scheme = UriScheme(resolved.location);
+             scheme.empty() || scheme == "file") {
+    try {
+      archive = LocalPathFromUri(resolved.location);
+    } catch (const Error&) {
+      // a file: URI naming another host: fetched like any other location
+    }
+  }
+  if (archive && models::IsBundleArchive(*archive) &&
+      (resolved.local || fs::is_regular_file(*archive, ec))) {
+    resolved.location = *archive;
     models::ImportBundle(resolved.location, dest_dir);  // all or nothing on its own
     if (!fs::is_regular_file(dest_dir / models::kMlmodelFileName, ec)) {
       fs::remove_all(dest_dir, ec);

@@ -331,6 +331,15 @@ TEST(ModelUriRegistration, ALocalBundleRegistersOnlyInALocalRegistry) {
   flavors.Register(testing::kScaleFlavor, ScaleLoader());
   EXPECT_EQ(PredictScale(*local.Load("models:/local-model/1", flavors), {2}).at(0), 4);
 
+  // A registered archive: its file: source is unpacked, not read as a folder.
+  models::ExportBundle(dir / "bundle", dir / "bundle.tar.gz");
+  ModelVersion archived = local.Register((dir / "bundle.tar.gz").string(), "archived-model");
+  EXPECT_EQ(archived.source, "file://" + (dir / "bundle.tar.gz").string());
+  EXPECT_EQ(PredictScale(*local.Load("models:/archived-model/1", flavors), {3}).at(0), 6);
+  local.Download("models:/archived-model/1", dir / "unpacked");
+  EXPECT_EQ(models::ReadMlmodel(dir / "unpacked" / "MLmodel"),
+            models::ReadMlmodel(dir / "bundle" / "MLmodel"));
+
   server::TrackingServer server({.backend_store_uri = "sqlite:///" + (dir / "s.db").string(),
                                  .artifacts_destination = (dir / "s-artifacts").string(),
                                  .port = 0,
