@@ -105,7 +105,9 @@ void Populate(SqliteTrackingStore& store, const std::string& exp, int runs,
     Run run = store.CreateRun({.experiment_id = exp, .start_time = 1700000000000 + r});
     std::vector<Param> params{{"p0", models[gen() % 3]}};
     std::vector<Metric> metrics;
-    for (int i = 1; i < 5; ++i) params.push_back({"p" + std::to_string(i), std::to_string(gen() % 10)});
+    for (int i = 1; i < 5; ++i) {
+      params.push_back({"p" + std::to_string(i), std::to_string(gen() % 10)});
+    }
     for (int i = 0; i < 5; ++i) metrics.push_back({"m" + std::to_string(i), value(gen), 1, 0});
     store.LogBatch(run.info.run_id, metrics, params, tags);
   }
