@@ -479,8 +479,8 @@ TEST_F(RunCli, AGridSweepOfSixTrialsTwoAtATimePicksTheBest) {
 
 // The example of docs/projects.md: make the data, train, sweep, rerun.
 TEST_F(RunCli, TheExampleProjectRuns) {
-  fs::path example = fs::path(__FILE__).parent_path().parent_path().parent_path() / "examples" /
-                     "projects" / "recs";
+  fs::path example =
+      fs::path(__FILE__).parent_path().parent_path().parent_path() / "examples" / "recommender";
   ASSERT_TRUE(fs::exists(example / "MLproject")) << example;
   std::string data = (dir_ / "ratings.csv").string();
   ProcessResult r = Mlt({"run", example.string(), "-e", "data", "-P", "out=" + data, "-P",
