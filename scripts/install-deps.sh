@@ -34,6 +34,13 @@ else
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# playwright-core (ui/package.json) runs on Node.js 18 or newer: Debian 12's nodejs, or a newer one.
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 18 ]; then
+  echo "install-deps: Node.js $(node --version) is too old: the web app's tests need 18 or newer" >&2
+  exit 1
+fi
+
 # The web app's npm packages (uPlot, embedded into mlt; playwright-core, for its browser tests),
 # exactly as ui/package-lock.json pins them. Skipped when ui/node_modules matches the lock file.
 ui="$(cd "$(dirname "$0")/.." && pwd)/ui"
