@@ -51,7 +51,8 @@ std::string Duration(const RunInfo& info) {
 }
 
 // A column of the runs table chosen with --columns: `metrics.<key>` (or a bare key),
-// `params.<key>` or `tags.<key>`.
+// `params.<key>` or `tags.<key>`. A key may be quoted as in filters (`tags."a b"`, `tags.\`k\``,
+// `tags.'k'`); the header keeps what was written.
 struct ValueColumn {
   enum class Kind { kMetric, kParam, kTag };
   std::string header;
@@ -65,13 +66,20 @@ ValueColumn ParseColumn(const std::string& spec) {
       {"params.", ValueColumn::Kind::kParam},   {"param.", ValueColumn::Kind::kParam},
       {"tags.", ValueColumn::Kind::kTag},       {"tag.", ValueColumn::Kind::kTag},
   };
+  auto unquote = [](std::string key) {
+    if (key.size() >= 2 && (key.front() == '"' || key.front() == '`' || key.front() == '\'') &&
+        key.back() == key.front()) {
+      return key.substr(1, key.size() - 2);
+    }
+    return key;
+  };
   for (const auto& [prefix, kind] : kPrefixes) {
     std::string_view p(prefix);
     if (spec.size() > p.size() && spec.compare(0, p.size(), p) == 0) {
-      return {spec, kind, spec.substr(p.size())};
+      return {spec, kind, unquote(spec.substr(p.size()))};
     }
   }
-  return {spec, ValueColumn::Kind::kMetric, spec};
+  return {spec, ValueColumn::Kind::kMetric, unquote(spec)};
 }
 
 std::string CellValue(const Run& run, const ValueColumn& column) {

@@ -381,6 +381,15 @@ TEST_F(MltCli, ListsRunsWithTheirLatestMetrics) {
                   "rank-10\n",
                   b, a));
 
+  // Keys quoted as in filters name the same columns.
+  ExpectOutput(
+      Mlt({"runs", "list", "-e", "recs", "--columns", "params.`rank`,tags.\"mlflow.runName\"",
+           "--filter", "metrics.rmse < 0.8"}),
+      fmt::format("RUN ID                            NAME     STATUS    START                "
+                  "DURATION  params.`rank`  tags.\"mlflow.runName\"\n"
+                  "{}  rank-20  FINISHED  2023-11-14 22:14:20     850ms  20             rank-20\n",
+                  b));
+
   // Order by a metric, ascending.
   ProcessResult ordered =
       Mlt({"runs", "list", "-e", "recs", "--order-by", "metrics.rmse", "--columns", "rmse"});
