@@ -70,6 +70,52 @@ TEST(SqliteTrackingStore, InternsMetricKeys) {
   EXPECT_EQ(QueryText((dir / "mlruns.db").string(), "SELECT COUNT(*) FROM metrics"), "9");
 }
 
+// The column chooser's keys are exactly the selected runs' keys: experiments, filter and
+// lifecycle stage included, in an experiment large enough to matter.
+TEST(SqliteTrackingStore, RunKeysAreTheSelectedRunsKeys) {
+  TempDir dir;
+  SqliteTrackingStore store = MakeStore(dir);
+  std::string big = store.CreateExperiment("big", "", {});
+  std::string small = store.CreateExperiment("small", "", {});
+  for (int i = 0; i < 4100; ++i) {
+    mltrack::Run run = store.CreateRun({.experiment_id = big});
+    std::vector<Param> params = {{"lr", i % 2 ? "0.1" : "0.01"}, {"rank", "8"}};
+    if (i == 4099) params.push_back({"only_last", "1"});
+    store.LogBatch(run.info.run_id, {{"rmse", 0.5, 1, 0}}, params, {{"team", "recs"}});
+  }
+  mltrack::Run gone = store.CreateRun({.experiment_id = big});
+  store.LogBatch(gone.info.run_id, {{"deleted_metric", 1, 1, 0}}, {{"deleted_param", "x"}},
+                 {{"deleted_tag", "x"}});
+  store.DeleteRun(gone.info.run_id);
+  mltrack::Run other = store.CreateRun({.experiment_id = small});
+  store.LogBatch(other.info.run_id, {{"mae", 0.4, 1, 0}}, {{"depth", "3"}}, {{"owner", "ada"}});
+
+  RunKeys many = store.SearchRunKeys({big}, "", ViewType::kActiveOnly);
+  EXPECT_EQ(many.params, (std::vector<std::string>{"lr", "only_last", "rank"}));
+  EXPECT_EQ(many.metrics, (std::vector<std::string>{"rmse"}));
+  EXPECT_THAT(many.tags, ::testing::Contains("team"));
+  EXPECT_THAT(many.tags, ::testing::Not(::testing::Contains("owner")));
+  EXPECT_THAT(many.tags, ::testing::Not(::testing::Contains("deleted_tag")));
+
+  // A filter that leaves every run, one that leaves half, one that leaves none.
+  RunKeys ranked = store.SearchRunKeys({big}, "params.rank = '8'", ViewType::kActiveOnly);
+  EXPECT_EQ(ranked.params, (std::vector<std::string>{"lr", "only_last", "rank"}));
+  RunKeys half = store.SearchRunKeys({big}, "params.lr = '0.01'", ViewType::kActiveOnly);
+  EXPECT_EQ(half.params, (std::vector<std::string>{"lr", "rank"}));
+  RunKeys none = store.SearchRunKeys({big}, "params.lr = '0.5'", ViewType::kActiveOnly);
+  EXPECT_TRUE(none.params.empty() && none.metrics.empty() && none.tags.empty());
+
+  RunKeys few = store.SearchRunKeys({small}, "", ViewType::kActiveOnly);
+  EXPECT_EQ(few.params, (std::vector<std::string>{"depth"}));
+  EXPECT_EQ(few.metrics, (std::vector<std::string>{"mae"}));
+  EXPECT_THAT(few.tags, ::testing::Contains("owner"));
+
+  RunKeys all = store.SearchRunKeys({big, small}, "", ViewType::kAll);
+  EXPECT_EQ(all.params,
+            (std::vector<std::string>{"deleted_param", "depth", "lr", "only_last", "rank"}));
+  EXPECT_EQ(all.metrics, (std::vector<std::string>{"deleted_metric", "mae", "rmse"}));
+}
+
 TEST(SqliteTrackingStore, KeepsLatestMetricsConsistentWithTheHistory) {
   TempDir dir;
   auto store = MakeStore(dir);
