@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/atomic_file.h"
+#include "common/text.h"
 #include "mltrack/error.h"
 #include "models/bundle/file_util.h"
 #include "registry/model_uri.h"
@@ -107,8 +108,7 @@ void SetupServe(CLI::App& command, GlobalOptions& global) {
 
 // The format of a file by its extension.
 BodyFormat FormatOf(const fs::path& path, const char* what) {
-  std::string extension = path.extension().string();
-  for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string extension = AsciiLower(path.extension().string());
   if (extension == ".json") return BodyFormat::kJson;
   if (extension == ".csv") return BodyFormat::kCsv;
   throw Error(ErrorCode::kInvalidParameterValue,

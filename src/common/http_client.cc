@@ -22,6 +22,7 @@
 #include <httplib.h>
 
 #include "common/atomic_file.h"
+#include "common/text.h"
 #include "mltrack/error.h"
 
 namespace mltrack::http {
@@ -34,12 +35,6 @@ constexpr size_t kMaxIdleConnections = 32;
 constexpr size_t kUploadChunkBytes = 256 << 10;
 constexpr size_t kMaxErrorBodyBytes = 1 << 20;
 constexpr std::chrono::milliseconds kMaxBackoff{30000};
-
-std::string ToLower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Blocks SIGPIPE on this thread while a request runs, and swallows one the request raised.
 // httplib writes to sockets without MSG_NOSIGNAL, and a peer that closed its end would otherwise
@@ -95,7 +90,7 @@ ParsedUrl ParseUrl(const std::string& url) {
   ParsedUrl parsed;
   size_t scheme_end = url.find("://");
   if (scheme_end == std::string::npos) ThrowBadUrl(url, "expected http:// or https://");
-  parsed.scheme = ToLower(std::string_view(url).substr(0, scheme_end));
+  parsed.scheme = AsciiLower(std::string_view(url).substr(0, scheme_end));
   if (parsed.scheme != "http" && parsed.scheme != "https") {
     ThrowBadUrl(url, "expected http:// or https://");
   }

@@ -22,6 +22,7 @@
 #include <fmt/ranges.h>
 
 #include "common/http_server_messages.h"
+#include "common/text.h"
 #include "mltrack/error.h"
 
 namespace mltrack::http::detail {
@@ -348,7 +349,7 @@ void Engine::Prepare(httplib::Request& request, Exchange& exchange) {
         IEquals(name, "LOCAL_ADDR") || IEquals(name, "LOCAL_PORT")) {
       continue;
     }
-    exchange.headers.emplace(ToLower(name), value);
+    exchange.headers.emplace(AsciiLower(name), value);
   }
 
   std::optional<uint64_t> content_length;

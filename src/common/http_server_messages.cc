@@ -9,6 +9,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "common/text.h"
+
 namespace mltrack::http {
 namespace detail {
 namespace {
@@ -45,12 +47,6 @@ std::multimap<std::string, std::string> QueryParams(const httplib::Request& raw)
                    httplib::detail::decode_url(value, true));
   }
   return params;
-}
-
-std::string ToLower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::string ErrorBody(std::string_view error_code, std::string_view message) {
@@ -152,7 +148,7 @@ std::vector<std::string> Request::QueryAll(std::string_view name) const {
 }
 
 std::string Request::Header(std::string_view name) const {
-  auto it = headers.find(detail::ToLower(name));
+  auto it = headers.find(AsciiLower(name));
   return it == headers.end() ? std::string() : it->second;
 }
 

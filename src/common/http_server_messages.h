@@ -18,8 +18,6 @@ struct Response;
 
 namespace mltrack::http::detail {
 
-std::string ToLower(std::string_view text);
-
 // MLflow's error body: {"error_code": "<code>", "message": "<text>"}; invalid UTF-8 is replaced.
 std::string ErrorBody(std::string_view error_code, std::string_view message);
 

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/text.h"
 #include "mltrack/error.h"
 
 namespace mltrack {
@@ -141,9 +142,7 @@ std::string UriScheme(std::string_view uri) {
     ++i;
   }
   if (i == uri.size() || uri[i] != ':' || i < 2) return "";
-  std::string scheme(uri.substr(0, i));
-  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return scheme;
+  return AsciiLower(uri.substr(0, i));
 }
 
 std::string LocalPathFromUri(std::string_view uri) {

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "common/safe_path.h"
+#include "common/text.h"
 #include "common/tracking_uri.h"
 #include "mltrack/error.h"
 #include "projects/mlproject_internal.h"
@@ -27,7 +28,6 @@ using mlproject::Absolute;
 using mlproject::ExpandTemplate;
 using mlproject::FitsType;
 using mlproject::Invalid;
-using mlproject::Lower;
 using mlproject::Quoted;
 using mlproject::TemplateProblem;
 using mlproject::WithArticle;
@@ -59,7 +59,7 @@ bool IsInt(std::string_view text) { return IsDigits(WithoutSign(text)); }
 // hand: std::regex recurses per character and overflows the stack on a long value.)
 bool IsFloat(std::string_view text) {
   std::string_view rest = WithoutSign(text);
-  std::string lower = Lower(rest);
+  std::string lower = AsciiLower(rest);
   if (lower == "inf" || lower == "infinity" || lower == "nan") return true;
   size_t exponent = lower.find('e');
   std::string_view mantissa = rest.substr(0, exponent);
@@ -214,12 +214,6 @@ namespace mlproject {
 std::string Quoted(const std::vector<std::string>& names, std::string_view separator) {
   std::string out;
   for (const auto& name : names) out += fmt::format("{}'{}'", out.empty() ? "" : separator, name);
-  return out;
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 

@@ -22,9 +22,6 @@ namespace mltrack::projects::mlproject {
 // "'a', 'b'": each name in single quotes, joined by `separator`.
 std::string Quoted(const std::vector<std::string>& names, std::string_view separator);
 
-// `text` in ASCII lower case.
-std::string Lower(std::string_view text);
-
 // The type named `name` ("int", ...; the names ParamTypeName gives), nullopt for another name.
 std::optional<ParamType> ParamTypeFromName(std::string_view name);
 

@@ -13,6 +13,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/safe_path.h"
+#include "common/text.h"
 #include "mltrack/error.h"
 #include "projects/mlproject.h"
 #include "projects/mlproject_internal.h"
@@ -25,7 +26,6 @@ using mlproject::Absolute;
 using mlproject::ExpandTemplate;
 using mlproject::FitsType;
 using mlproject::Invalid;
-using mlproject::Lower;
 using mlproject::ParamTypeFromName;
 using mlproject::Quoted;
 using mlproject::TemplateProblem;
@@ -266,7 +266,7 @@ ProjectSpec LoadProjectSpec(const fs::path& project_dir) {
   for (const auto& entry : fs::directory_iterator(root, ec)) {
     std::string name = entry.path().filename().string();
     for (std::string_view known : {"MLproject", "MLproject.yaml", "MLproject.yml"}) {
-      if (Lower(name) == Lower(known)) found.push_back(name);
+      if (AsciiLower(name) == AsciiLower(known)) found.push_back(name);
     }
   }
   if (ec) {

@@ -16,6 +16,7 @@
 
 #include "common/atomic_file.h"
 #include "common/safe_path.h"
+#include "common/text.h"
 #include "mltrack/error.h"
 #include "projects/sha256.h"
 #include "projects/subprocess.h"
@@ -30,13 +31,6 @@ constexpr size_t kUrlKeyLength = 16;
 
 [[noreturn]] void Refuse(std::string message) {
   throw Error(ErrorCode::kInvalidParameterValue, std::move(message));
-}
-
-std::string Trim(std::string_view text) {
-  size_t begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string_view::npos) return "";
-  size_t end = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(begin, end - begin + 1));
 }
 
 std::vector<std::string_view> Lines(std::string_view text) {
@@ -57,8 +51,8 @@ std::string GitReason(const CapturedRun& run) {
   std::string last;
   for (std::string_view line : Lines(run.err)) {
     constexpr std::string_view kFatal = "fatal: ";
-    if (line.starts_with(kFatal)) return Trim(line.substr(kFatal.size()));
-    if (!Trim(line).empty()) last = Trim(line);
+    if (line.starts_with(kFatal)) return TrimAsciiSpace(line.substr(kFatal.size()));
+    if (!TrimAsciiSpace(line).empty()) last = TrimAsciiSpace(line);
   }
   return last.empty() ? fmt::format("git exited with status {}", run.exit_code) : last;
 }
@@ -109,11 +103,6 @@ bool IsHex(std::string_view text) {
 // A full SHA-1 or SHA-256 object name, which names a commit without asking the remote.
 bool IsFullCommitHash(std::string_view version) {
   return (version.size() == 40 || version.size() == 64) && IsHex(version);
-}
-
-std::string ToLower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
 }
 
 // "scheme://..." names a repository even when a folder of that name exists.
@@ -245,7 +234,7 @@ std::string FindRef(const RemoteRefs& refs, const std::string& version) {
 std::string CommitOf(const fs::path& repo, const std::string& revision) {
   CapturedRun run = Git({"rev-parse", "--verify", "--quiet", "--end-of-options",
                          revision + "^{commit}"}, repo);
-  return run.exit_code == 0 ? Trim(run.out) : "";
+  return run.exit_code == 0 ? TrimAsciiSpace(run.out) : "";
 }
 
 // A folder made for a clone beside the cache entries, removed with its contents unless it was
@@ -339,7 +328,7 @@ FetchedProject FetchGit(const CloneRequest& request, const std::optional<std::st
   std::string branch = version.value_or("");
   // A full hash is looked up in the cache before anything else: a rerun of a cached commit needs
   // neither the network nor the remote to still exist.
-  std::string commit = version && IsFullCommitHash(*version) ? ToLower(*version) : "";
+  std::string commit = version && IsFullCommitHash(*version) ? AsciiLower(*version) : "";
   std::error_code ec;
   if (commit.empty()) {
     RemoteRefs refs = ListRemote(request);
@@ -474,7 +463,7 @@ std::optional<GitInfo> LocalGitInfo(const fs::path& dir) {
   if (info.branch == "(detached)") info.branch.clear();
 
   CapturedRun origin = Git({"config", "--get", "remote.origin.url"}, dir);
-  if (origin.exit_code == 0) info.repo_url = Trim(origin.out);
+  if (origin.exit_code == 0) info.repo_url = TrimAsciiSpace(origin.out);
   if (info.dirty) {
     CapturedRun diff = Git({"diff", "--no-color", "--no-ext-diff", "HEAD"}, dir);
     if (diff.exit_code == 0) info.diff = std::move(diff.out);

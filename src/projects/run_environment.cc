@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -19,7 +18,6 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
-#include <set>
 #include <sstream>
 #include <string_view>
 #include <thread>
@@ -27,22 +25,14 @@
 #include <fmt/format.h>
 
 #include "common/atomic_file.h"
+#include "common/text.h"
 #include "mltrack/error.h"
 #include "projects/subprocess.h"
-
-extern char** environ;
 
 namespace mltrack::projects {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Trim(std::string_view text) {
-  size_t begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string_view::npos) return "";
-  size_t end = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(begin, end - begin + 1));
-}
 
 std::string Compiler() {
 #if defined(__clang__)
@@ -63,7 +53,7 @@ std::string OsReleaseValue(std::string_view key) {
         line[key.size()] != '=') {
       continue;
     }
-    std::string value = Trim(std::string_view(line).substr(key.size() + 1));
+    std::string value = TrimAsciiSpace(std::string_view(line).substr(key.size() + 1));
     if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
         value.back() == value.front()) {
       value = value.substr(1, value.size() - 2);
@@ -91,9 +81,9 @@ std::string CpuModel() {
   while (std::getline(in, line)) {
     size_t colon = line.find(':');
     if (colon == std::string::npos) continue;
-    std::string key = Trim(std::string_view(line).substr(0, colon));
+    std::string key = TrimAsciiSpace(std::string_view(line).substr(0, colon));
     if (key == "model name" || key == "Processor" || key == "cpu model") {
-      return Trim(std::string_view(line).substr(colon + 1));
+      return TrimAsciiSpace(std::string_view(line).substr(colon + 1));
     }
   }
   return "";
@@ -130,15 +120,15 @@ std::string MpiVersionFromOutput(const std::string& output) {
   std::string first;
   bool hydra = false;
   while (std::getline(in, line)) {
-    std::string text = Trim(line);
+    std::string text = TrimAsciiSpace(line);
     if (text.empty()) continue;
     if (first.empty()) first = text;
     if (text.rfind("mpirun (Open MPI)", 0) == 0 || text.rfind("mpiexec (Open MPI)", 0) == 0) {
-      return "Open MPI " + Trim(std::string_view(text).substr(text.find(')') + 1));
+      return "Open MPI " + TrimAsciiSpace(std::string_view(text).substr(text.find(')') + 1));
     }
     if (text.rfind("HYDRA build details", 0) == 0) hydra = true;
     if (hydra && text.rfind("Version:", 0) == 0) {
-      return "MPICH " + Trim(std::string_view(text).substr(8));
+      return "MPICH " + TrimAsciiSpace(std::string_view(text).substr(8));
     }
   }
   return first;
@@ -338,72 +328,6 @@ class OutputTee {
   fs::path name_;
 };
 
-std::pair<Fd, Fd> MakePipe() {
-  int fds[2];
-  // O_CLOEXEC: the commands of concurrent runs must not inherit each other's pipes, or a pipe
-  // would not reach end-of-file when its own command ends.
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    throw Error(ErrorCode::kIoError, fmt::format("Cannot create a pipe: {}", std::strerror(errno)));
-  }
-  return {Fd(fds[0]), Fd(fds[1])};
-}
-
-std::vector<std::string> ChildEnvironment(const CommandLaunch& launch) {
-  std::set<std::string_view> unset(launch.unset_env.begin(), launch.unset_env.end());
-  std::vector<std::string> env;
-  for (char** entry = environ; entry && *entry; ++entry) {
-    std::string_view text(*entry);
-    std::string name(text.substr(0, text.find('=')));
-    if (unset.count(name) || launch.set_env.count(name)) continue;
-    env.emplace_back(text);
-  }
-  for (const auto& [name, value] : launch.set_env) env.push_back(name + "=" + value);
-  return env;
-}
-
-pid_t Spawn(const CommandLaunch& launch, int out_fd, int err_fd) {
-  std::vector<std::string> env = ChildEnvironment(launch);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
-  posix_spawn_file_actions_addchdir_np(&actions, launch.dir.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t defaults, empty;
-  sigemptyset(&defaults);
-  // Ignored dispositions survive exec: a `mlt run` started in the background by a shell ignores
-  // SIGINT, and its command must not.
-  for (int signo : {SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGHUP}) sigaddset(&defaults, signo);
-  sigemptyset(&empty);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  std::vector<char*> argv = {const_cast<char*>("bash"), const_cast<char*>("-c"),
-                             const_cast<char*>(launch.command.c_str()), nullptr};
-  std::vector<char*> envp;
-  for (auto& entry : env) envp.push_back(entry.data());
-  envp.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = posix_spawnp(&pid, "bash", &actions, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    throw Error(ErrorCode::kIoError, fmt::format("Cannot run 'bash -c' in '{}': {}",
-                                                 launch.dir.string(), std::strerror(rc)));
-  }
-  return pid;
-}
-
-int ExitCodeOf(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
-}
-
 // Streams the command's output until it has exited and its pipes are closed, forwarding stop
 // signals to its process group. When it has exited, what is left of its group is killed.
 CommandOutcome Supervise(pid_t pid, OutputTee& out, OutputTee& err, const WakePipe& wake,
@@ -513,14 +437,24 @@ StopSignals::~StopSignals() {
 int StopSignals::Received() { return g_stop_signals_active.load() ? g_stop_signal.load() : 0; }
 
 CommandOutcome RunCommandProcess(const CommandLaunch& launch) {
-  auto [out_read, out_write] = MakePipe();
-  auto [err_read, err_write] = MakePipe();
-  OutputTee out(std::move(out_read), launch.stdout_file, launch.stdout_echo, launch.echo_prefix);
-  OutputTee err(std::move(err_read), launch.stderr_file, launch.stderr_echo, launch.echo_prefix);
+  Pipe out_pipe = MakeChildPipe();
+  Pipe err_pipe = MakeChildPipe();
+  OutputTee out(std::move(out_pipe.read), launch.stdout_file, launch.stdout_echo,
+                launch.echo_prefix);
+  OutputTee err(std::move(err_pipe.read), launch.stderr_file, launch.stderr_echo,
+                launch.echo_prefix);
   WakePipe wake;  // registered before the spawn: a signal from then on is forwarded
-  pid_t pid = Spawn(launch, out_write.get(), err_write.get());
-  out_write = Fd();  // the command holds the only write ends: its exit brings end-of-file
-  err_write = Fd();
+  pid_t pid = SpawnChild({.argv = {"bash", "-c", launch.command},
+                          .name = "bash -c",
+                          .cwd = launch.dir,
+                          .set_env = launch.set_env,
+                          .unset_env = launch.unset_env,
+                          .stdout_fd = out_pipe.write.get(),
+                          .stderr_fd = err_pipe.write.get(),
+                          .new_process_group = true});
+  // The command holds the only write ends: its exit brings end-of-file.
+  out_pipe.write.Close();
+  err_pipe.write.Close();
   CommandOutcome outcome = Supervise(pid, out, err, wake, launch.kill_grace);
   out.Finish();
   err.Finish();

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <set>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -27,47 +28,26 @@ namespace fs = std::filesystem;
 
 constexpr size_t kReadChunk = 1 << 16;
 
-[[noreturn]] void ThrowCannotRun(const std::string& program, int err) {
-  throw Error(ErrorCode::kIoError,
-              fmt::format("Cannot run '{}': {}", program, std::strerror(err)));
-}
-
-// A close-on-exec pipe whose ends are both above 2, so that the child's dup2 onto 0, 1 and 2
-// never overwrites one of them (a process started with a standard stream closed would otherwise
-// get that number back from pipe2). Close-on-exec keeps a pipe from leaking into a child that
-// another thread starts at the same moment, which would hold its write end open and delay EOF.
-bool MakePipe(Fd& read_end, Fd& write_end) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
-  for (int& fd : fds) {
-    if (fd > 2) continue;
-    int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-    ::close(fd);
-    fd = moved;
-  }
-  read_end = Fd(fds[0]);
-  write_end = Fd(fds[1]);
-  return fds[0] >= 0 && fds[1] >= 0;
-}
-
-// This process's environment with `overrides` replacing or added to it, as "NAME=value".
-std::vector<std::string> ChildEnvironment(const std::map<std::string, std::string>& overrides) {
-  std::vector<std::string> entries;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    std::string_view text(*entry);
-    std::string name(text.substr(0, text.find('=')));
-    if (!overrides.count(name)) entries.emplace_back(text);
-  }
-  for (const auto& [name, value] : overrides) entries.push_back(name + "=" + value);
-  return entries;
-}
-
 std::vector<char*> NullTerminated(std::vector<std::string>& strings) {
   std::vector<char*> pointers;
   pointers.reserve(strings.size() + 1);
   for (std::string& s : strings) pointers.push_back(s.data());
   pointers.push_back(nullptr);
   return pointers;
+}
+
+// This process's environment without `unset`, with `set` replacing or added to it.
+std::vector<std::string> ChildEnvironment(const ChildLaunch& launch) {
+  std::set<std::string_view> unset(launch.unset_env.begin(), launch.unset_env.end());
+  std::vector<std::string> entries;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    std::string_view text(*entry);
+    std::string name(text.substr(0, text.find('=')));
+    if (unset.count(name) || launch.set_env.count(name)) continue;
+    entries.emplace_back(text);
+  }
+  for (const auto& [name, value] : launch.set_env) entries.push_back(name + "=" + value);
+  return entries;
 }
 
 // Owns posix_spawn's attribute and file-action objects for one spawn.
@@ -116,70 +96,108 @@ void DrainPipes(Fd& out, Fd& err, CapturedRun& run) {
 
 }  // namespace
 
-CapturedRun RunCaptured(const std::vector<std::string>& argv, const fs::path& cwd,
-                        const std::map<std::string, std::string>& env) {
-  assert(!argv.empty());
-  const std::string& program = argv.front();
-  if (!cwd.empty()) {
-    // posix_spawn would report a missing folder as ENOENT, which reads as a missing program.
-    struct stat info;
-    int err = 0;
-    if (::stat(cwd.c_str(), &info) != 0) {
-      err = errno;
-    } else if (!S_ISDIR(info.st_mode)) {
-      err = ENOTDIR;
-    }
-    if (err != 0) {
-      throw Error(ErrorCode::kIoError, fmt::format("Cannot run '{}' in '{}': {}", program,
-                                                   cwd.string(), std::strerror(err)));
+Pipe MakeChildPipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    throw Error(ErrorCode::kIoError, fmt::format("Cannot create a pipe: {}", std::strerror(errno)));
+  }
+  for (int& fd : fds) {
+    if (fd > 2) continue;
+    int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    int err = errno;
+    ::close(fd);
+    fd = moved;
+    if (fd < 0) {
+      if (fds[0] >= 0) ::close(fds[0]);
+      if (fds[1] >= 0) ::close(fds[1]);
+      throw Error(ErrorCode::kIoError, fmt::format("Cannot create a pipe: {}", std::strerror(err)));
     }
   }
+  return {Fd(fds[0]), Fd(fds[1])};
+}
 
-  Fd out_read, out_write, err_read, err_write;
-  if (!MakePipe(out_read, out_write) || !MakePipe(err_read, err_write)) {
-    ThrowCannotRun(program, errno);
+pid_t SpawnChild(const ChildLaunch& launch) {
+  assert(!launch.argv.empty());
+  const std::string& program = launch.argv.front();
+  const std::string& name = launch.name.empty() ? program : launch.name;
+  auto cannot_run = [&](int err) {
+    return Error(ErrorCode::kIoError,
+                 launch.cwd.empty()
+                     ? fmt::format("Cannot run '{}': {}", name, std::strerror(err))
+                     : fmt::format("Cannot run '{}' in '{}': {}", name, launch.cwd.string(),
+                                   std::strerror(err)));
+  };
+  if (!launch.cwd.empty()) {
+    // posix_spawn would report a missing folder as ENOENT, which reads as a missing program.
+    struct stat info;
+    if (::stat(launch.cwd.c_str(), &info) != 0) throw cannot_run(errno);
+    if (!S_ISDIR(info.st_mode)) throw cannot_run(ENOTDIR);
   }
 
   SpawnSetup setup;
-  posix_spawn_file_actions_adddup2(&setup.actions, out_write.get(), STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&setup.actions, err_write.get(), STDERR_FILENO);
+  if (launch.stdout_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&setup.actions, launch.stdout_fd, STDOUT_FILENO);
+  }
+  if (launch.stderr_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&setup.actions, launch.stderr_fd, STDERR_FILENO);
+  }
   posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&setup.actions, cwd.c_str());
-  // The caller may block or handle signals (the runner waits for SIGINT and SIGTERM in a
-  // thread); the helper starts with default dispositions and nothing blocked.
+  if (!launch.cwd.empty()) posix_spawn_file_actions_addchdir_np(&setup.actions, launch.cwd.c_str());
   sigset_t no_signals, all_signals;
   sigemptyset(&no_signals);
   sigfillset(&all_signals);
   posix_spawnattr_setsigmask(&setup.attributes, &no_signals);
   posix_spawnattr_setsigdefault(&setup.attributes, &all_signals);
-  posix_spawnattr_setflags(&setup.attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (launch.new_process_group) {
+    posix_spawnattr_setpgroup(&setup.attributes, 0);
+    flags |= POSIX_SPAWN_SETPGROUP;
+  }
+  posix_spawnattr_setflags(&setup.attributes, flags);
 
-  std::vector<std::string> args = argv;
+  std::vector<std::string> args = launch.argv;
   std::vector<char*> arg_pointers = NullTerminated(args);
-  std::vector<std::string> environment = ChildEnvironment(env);
+  std::vector<std::string> environment = ChildEnvironment(launch);
   std::vector<char*> env_pointers = NullTerminated(environment);
-
   pid_t pid = 0;
   int rc = program.find('/') == std::string::npos
                ? ::posix_spawnp(&pid, program.c_str(), &setup.actions, &setup.attributes,
                                 arg_pointers.data(), env_pointers.data())
                : ::posix_spawn(&pid, program.c_str(), &setup.actions, &setup.attributes,
                                arg_pointers.data(), env_pointers.data());
-  if (rc != 0) ThrowCannotRun(program, rc);
+  if (rc != 0) throw cannot_run(rc);
+  return pid;
+}
+
+int ExitCodeOf(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+CapturedRun RunCaptured(const std::vector<std::string>& argv, const fs::path& cwd,
+                        const std::map<std::string, std::string>& env) {
+  Pipe out = MakeChildPipe();
+  Pipe err = MakeChildPipe();
+  pid_t pid = SpawnChild({.argv = argv,
+                          .cwd = cwd,
+                          .set_env = env,
+                          .stdout_fd = out.write.get(),
+                          .stderr_fd = err.write.get()});
   // Only the child may hold the write ends now, so that EOF comes when it exits.
-  out_write.Close();
-  err_write.Close();
+  out.write.Close();
+  err.write.Close();
 
   CapturedRun run;
-  DrainPipes(out_read, err_read, run);
+  DrainPipes(out.read, err.read, run);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) {
       throw Error(ErrorCode::kIoError,
-                  fmt::format("Cannot wait for '{}': {}", program, std::strerror(errno)));
+                  fmt::format("Cannot wait for '{}': {}", argv.front(), std::strerror(errno)));
     }
   }
-  run.exit_code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+  run.exit_code = ExitCodeOf(status);
   return run;
 }
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/safe_path.h"
+#include "common/text.h"
 #include "common/tracking_uri.h"
 #include "mltrack/error.h"
 #include "models/bundle/archive.h"
@@ -28,12 +29,6 @@ namespace fs = std::filesystem;
               fmt::format("Invalid model URI '{}': {}", uri, problem));
 }
 
-std::string Lower(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower;
-}
-
 bool AllDigits(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
     return std::isdigit(static_cast<unsigned char>(c));
@@ -43,7 +38,7 @@ bool AllDigits(std::string_view text) {
 // MLflow's stage spelling for a case-insensitive stage name; nullopt when it is not one.
 std::optional<std::string> CanonicalStage(std::string_view text) {
   for (const char* stage : kStages) {
-    if (Lower(stage) == Lower(text)) return std::string(stage);
+    if (AsciiLower(stage) == AsciiLower(text)) return std::string(stage);
   }
   return std::nullopt;
 }
@@ -117,7 +112,7 @@ ModelUri ParseModelsUri(std::string_view uri) {
     if (number == 0) ThrowBadUri(uri, "versions are numbered from 1");
     parsed.kind = ModelUri::Kind::kVersion;
     parsed.version = std::to_string(number);
-  } else if (Lower(suffix) == "latest") {
+  } else if (AsciiLower(suffix) == "latest") {
     parsed.kind = ModelUri::Kind::kLatest;
   } else if (auto stage = CanonicalStage(suffix)) {
     parsed.kind = ModelUri::Kind::kStage;

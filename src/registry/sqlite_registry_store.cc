@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/page_token.h"
 #include "common/sqlite_page.h"
+#include "common/text.h"
 #include "mltrack/error.h"
 #include "registry/registry_search.h"
 #include "tracking/sqlite_schema.h"
@@ -78,8 +79,7 @@ void ValidateAlias(const std::string& alias) {
     }
   }
   ValidateLength("Registered model alias name", kMaxAliasLength, alias);
-  std::string lower;
-  for (char c : alias) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string lower = AsciiLower(alias);
   if (lower == "latest") Invalid("'latest' alias name (case insensitive) is reserved.");
   if (lower.size() > 1 && lower[0] == 'v' &&
       lower.find_first_not_of("0123456789", 1) == std::string::npos) {

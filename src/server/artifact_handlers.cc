@@ -21,6 +21,7 @@
 
 #include "common/atomic_file.h"
 #include "common/safe_path.h"
+#include "common/text.h"
 #include "mltrack/error.h"
 #include "tracking/artifact_repository.h"
 #include "tracking/entity_json.h"
@@ -343,9 +344,7 @@ std::string GuessMimeType(std::string_view file_name) {
   for (std::string_view text : kText) {
     if (extension == text) return "text/plain";
   }
-  std::string lower(extension);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string lower = AsciiLower(extension);
   for (const auto& [known, type] : kKnown) {
     if (lower == known) return std::string(type);
   }

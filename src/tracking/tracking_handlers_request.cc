@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "mltrack/error.h"
+#include "common/text.h"
 #include "tracking/entity_json.h"
 #include "tracking/tracking_handlers_internal.h"
 
@@ -39,10 +40,7 @@ bool IsJsonContentType(std::string_view header) {
   while (!type.empty() && std::isspace(static_cast<unsigned char>(type.front()))) {
     type.remove_prefix(1);
   }
-  std::string lower(type);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return lower == "application/json";
+  return AsciiLower(type) == "application/json";
 }
 
 json ParseBody(const std::string& body) {

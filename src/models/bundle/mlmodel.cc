@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/ids.h"
+#include "common/text.h"
 #include "models/bundle/file_util.h"
 #include "mltrack/error.h"
 
@@ -91,8 +92,7 @@ json ResolveScalar(const YAML::Node& node) {
     }
   }
   if (Matches(s, kFloatPattern)) return std::stod(s);
-  std::string lower = s;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string lower = AsciiLower(s);
   if (lower == ".inf" || lower == "+.inf") return std::numeric_limits<double>::infinity();
   if (lower == "-.inf") return -std::numeric_limits<double>::infinity();
   if (lower == ".nan") return std::numeric_limits<double>::quiet_NaN();
