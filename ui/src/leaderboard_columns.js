@@ -7,7 +7,7 @@
 // (first) and the experiment column when the leaderboard spans several experiments; every other
 // column is listed in the view's `cols`.
 import { h, formatTime, formatDuration, formatNumber } from './dom.js';
-import { openPopover } from './leaderboard_dialog.js';
+import { openPopover } from './dialog.js';
 
 export const NAME_COLUMN = 'attributes.run_name';
 export const EXPERIMENT_COLUMN = 'attributes.experiment_id';

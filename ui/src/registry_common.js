@@ -4,6 +4,7 @@
 // then holds, so what is shown is never a guess. A refused change keeps its dialog open with the
 // server's message in it.
 import { api } from './api.js';
+import { openDialog } from './dialog.js';
 import { h, clear, errorBox } from './dom.js';
 
 export const STAGES = ['None', 'Staging', 'Production', 'Archived'];
@@ -48,37 +49,13 @@ export function aliasChips(aliases, { onDelete, versionOf } = {}) {
   }));
 }
 
-// A modal dialog: a title, a body and an action row. `onSubmit(errorSlot)` runs on the primary
-// button or Enter; when it resolves the dialog closes, when it throws the error is shown in the
-// dialog and it stays open. Escape or Cancel closes it. Returns {close}.
-export function openDialog({ title, body, submitLabel = 'Save', danger = false, onSubmit }) {
-  const errorSlot = h('div', { class: 'dialog-error' });
-  const submit = h('button', { class: danger ? 'primary danger-fill' : 'primary', type: 'submit' }, submitLabel);
-  const cancel = h('button', { type: 'button', onclick: () => close() }, 'Cancel');
-  const form = h('form', { class: 'panel dialog-form', onsubmit: async (event) => {
-    event.preventDefault();
-    clear(errorSlot);
-    submit.disabled = true;
-    try {
-      await onSubmit();
-      close();
-    } catch (err) {
-      errorSlot.append(errorBox(err));
-      submit.disabled = false;
-    }
-  } }, h('h2', { class: 'dialog-title' }, title), body, errorSlot,
-  h('div', { class: 'dialog-actions' }, cancel, submit));
-  const overlay = h('div', { class: 'dialog', role: 'dialog', 'aria-modal': 'true', 'aria-label': title,
-                             onmousedown: (event) => { if (event.target === overlay) close(); } }, form);
-  const onKey = (event) => { if (event.key === 'Escape') close(); };
-  function close() {
-    document.removeEventListener('keydown', onKey);
-    overlay.remove();
-  }
-  document.addEventListener('keydown', onKey);
-  document.body.append(overlay);
-  (form.querySelector('input, select, textarea') ?? submit).focus();
-  return { close };
+// A dialog with one action (dialog.js): `onSubmit` runs on the submit button or Enter; when it
+// resolves the dialog closes, when it throws the error is shown in the dialog and it stays open.
+function openFormDialog({ title, body, submitLabel = 'Save', danger = false, onSubmit }) {
+  return openDialog({
+    title, body, className: 'dialog-form',
+    actions: [{ label: submitLabel, primary: true, danger, run: async () => { await onSubmit(); } }],
+  });
 }
 
 // Removes any dialog still open (pages call it when they are left).
@@ -97,7 +74,7 @@ export function openAliasDialog({ name, versions, version, onDone }) {
   const aliasInput = h('input', { type: 'text', name: 'alias', placeholder: 'champion', autocomplete: 'off' });
   const versionSelect = h('select', { name: 'version' },
                           versions.map((v) => h('option', { value: v, selected: String(v) === String(version) }, `Version ${v}`)));
-  openDialog({
+  openFormDialog({
     title: `Set an alias on ${name}`,
     body: h('div', { class: 'dialog-body' },
             field('Alias', aliasInput, 'An alias points at one version; setting an existing alias moves it.'),
@@ -111,7 +88,7 @@ export function openAliasDialog({ name, versions, version, onDone }) {
 }
 
 export function openDeleteAliasDialog({ name, alias, version, onDone }) {
-  openDialog({
+  openFormDialog({
     title: `Delete alias @${alias}`,
     body: h('p', { class: 'dialog-body' }, `Remove the alias @${alias} from ${name}`,
             version !== undefined ? ` (now on version ${version})` : '',
@@ -141,7 +118,7 @@ export function openStageDialog({ name, version, stage, onDone }) {
   };
   stageSelect.addEventListener('change', syncArchive);
   syncArchive();
-  openDialog({
+  openFormDialog({
     title: `Transition ${name} version ${version}`,
     body: h('div', { class: 'dialog-body' },
             h('p', { class: 'muted' }, 'Current stage: ', stageBadge(current)),

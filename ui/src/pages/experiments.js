@@ -6,7 +6,7 @@
 import { api } from '../api.js';
 import { h, clear, errorBox, formatTime } from '../dom.js';
 import { hashFor } from '../main.js';
-import { openDialog } from '../leaderboard_dialog.js';
+import { openDialog } from '../dialog.js';
 
 const PAGE_SIZE = 50;
 const DEFAULT_ORDER = 'creation_time DESC';

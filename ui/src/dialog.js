@@ -1,16 +1,19 @@
-// Modal dialogs and pop-over panels used by the experiments page and the runs leaderboard.
+// The app's modal dialogs and pop-over panels.
 // Contract of openDialog: the dialog is appended to <body>, focuses its first input, closes on
-// Escape, on a click on the backdrop and on Cancel; an action's `run` may be async and may return
-// false to keep the dialog open (or throw: the error is shown inside the dialog, which stays open,
-// so a refused name shows the server's message next to the field that caused it). Dialogs and
-// pop-overs live on <body>, outside the page, so they also close when the route changes.
+// Escape, on a click on the backdrop and on Cancel; Enter in a text field runs the primary action.
+// An action is {label, run, primary?, danger?}: its `run` may be async and may return false to
+// keep the dialog open (or throw: the error is shown inside the dialog, which stays open, so a
+// refused name shows the server's message next to the field that caused it). The primary button
+// is a submit button. Dialogs and pop-overs live on <body>, outside the page, so they also close
+// when the route changes.
 import { h } from './dom.js';
 
 export function openDialog({ title, body = [], actions = [], className = '' }) {
   const errorSlot = h('div', { class: 'dialog-error' });
   const buttons = actions.map((action) => h('button', {
-    type: 'button',
-    class: action.primary ? 'primary' : action.danger ? 'danger' : '',
+    type: action.primary ? 'submit' : 'button',
+    class: [action.primary ? 'primary' : '', action.danger ? (action.primary ? 'danger-fill' : 'danger') : '']
+      .filter(Boolean).join(' '),
     dataset: { action: action.label },
     onclick: () => runAction(action),
   }, action.label));
