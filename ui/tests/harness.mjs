@@ -85,6 +85,18 @@ export async function newPage(browser, options = {}) {
   return page;
 }
 
+// fetch, sent once more when the connection failed under it: a kept-alive connection the server
+// closed while idle (it does so when connections wait for a worker) fails before the request was
+// read, and node does not resend it.
+async function fetchResending(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    if (!(err instanceof TypeError) || !['UND_ERR_SOCKET', 'ECONNRESET'].includes(err.cause?.code)) throw err;
+    return fetch(url, init);
+  }
+}
+
 // A REST client for seeding: rest.post('runs/create', {...}) against MLflow's API.
 export function restClient(baseUrl) {
   async function call(method, path, body) {
@@ -95,16 +107,7 @@ export function restClient(baseUrl) {
       init.body = JSON.stringify(body);
     }
     const target = method === 'GET' && body ? `${url}?${new URLSearchParams(body)}` : url;
-    let response;
-    try {
-      response = await fetch(target, init);
-    } catch (err) {
-      // A kept-alive connection the server closed while idle (it does so when connections wait
-      // for a worker) fails before the request was read; node does not resend it, so seeding
-      // does, once.
-      if (!(err instanceof TypeError)) throw err;
-      response = await fetch(target, init);
-    }
+    const response = await fetchResending(target, init);
     const text = await response.text();
     if (!response.ok) throw new Error(`${method} ${path} -> ${response.status}: ${text}`);
     return text ? JSON.parse(text) : {};
@@ -117,8 +120,8 @@ export function restClient(baseUrl) {
     // Uploads `content` as the run's artifact `path` through the artifact proxy.
     async putArtifact(run, path, content) {
       const root = run.info.artifact_uri.replace(/^mlflow-artifacts:\//, '');
-      const response = await fetch(`${baseUrl}/api/2.0/mlflow-artifacts/artifacts/${root}/${path}`,
-                                   { method: 'PUT', body: content });
+      const response = await fetchResending(
+        `${baseUrl}/api/2.0/mlflow-artifacts/artifacts/${root}/${path}`, { method: 'PUT', body: content });
       if (!response.ok) throw new Error(`PUT artifact ${path} -> ${response.status}: ${await response.text()}`);
     },
   };
