@@ -117,7 +117,6 @@ export async function renderMetricsTab(el, ctx) {
       ? { startStep: Math.max(0, Math.floor(entry.zoom.min)), endStep: Math.ceil(entry.zoom.max) } : {};
     const requestId = (entry.requestId ?? 0) + 1;
     entry.requestId = requestId;
-    const started = performance.now();
     try {
       const answers = await Promise.all(entry.keys.map((key) =>
         fetchMetricSeries([runId], key, { maxPoints, signal, ...range })));
@@ -130,7 +129,6 @@ export async function renderMetricsTab(el, ctx) {
         entry.chart = createMetricChart(entry.body, { ...chartOptions(entry), height: 240, syncKey: `run-${runId}`,
                                                        onZoom: (zoom) => onZoom(entry, zoom) });
       }
-      entry.cell.dataset.drawMs = String(Math.round(performance.now() - started));
       entry.cell.dataset.loaded = '1';
     } catch (err) {
       if (err.name === 'AbortError' || destroyed) return;
