@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "common/scratch_dir.h"
 #include "mltrack/error.h"
 #include "models/bundle/file_util.h"
 #include "models/data/encoding.h"
@@ -230,7 +231,7 @@ LoggedModel TrainerRun::SaveModel(
   LoggedModel logged;
   CheckEveryRank(comm, [&] {
     if (comm.rank() != 0) return;
-    models::ScratchDir scratch;
+    ScratchDir scratch("mlt-model");
     std::filesystem::path bundle =
         options_.output_dir.empty() ? scratch.path() / "model" : std::filesystem::path(options_.output_dir);
     models::ModelMeta meta = models::NewModelMeta();
@@ -246,7 +247,7 @@ LoggedModel TrainerRun::SaveModel(
 
 void TrainerRun::LogTextArtifact(const std::string& name, std::string_view text) {
   if (!run_) return;
-  models::ScratchDir scratch;
+  ScratchDir scratch("mlt-model");
   models::WriteFileAtomically(scratch.path() / name, text);
   run_->LogArtifact(scratch.path() / name);
 }

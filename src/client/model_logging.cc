@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/safe_path.h"
+#include "common/scratch_dir.h"
 #include "mltrack/error.h"
 #include "models/bundle/archive.h"
 #include "models/bundle/file_util.h"
@@ -46,7 +47,7 @@ LoggedModel LogModelToRun(const std::shared_ptr<tracking::TrackingStore>& store,
                 "Cannot log a model at the artifact root: give it a path, e.g. \"model\"");
   }
   // A private copy: the MLmodel uploaded names this run, and the caller's folder stays as it is.
-  models::ScratchDir scratch;
+  ScratchDir scratch("mlt-model");
   fs::path copy = scratch.path() / "bundle";
   std::error_code ec;
   if (models::IsBundleArchive(bundle)) {

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "common/scratch_dir.h"
 #include "common/tracking_uri.h"
 #include "mltrack/error.h"
 #include "projects/sha256.h"
@@ -36,30 +37,6 @@ std::string CurrentUser() {
   if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_name) return pw->pw_name;
   return "unknown";
 }
-
-// A private folder for a run's captured output, removed with its contents on destruction.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "mlt-run-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) {
-      throw Error(ErrorCode::kIoError, fmt::format("Cannot create a temporary folder in '{}': {}",
-                                                   fs::temp_directory_path().string(),
-                                                   std::strerror(errno)));
-    }
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  fs::path operator/(const char* name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
 
 template <class Entity>
 void LogInBatches(tracking::TrackingStore& store, const std::string& run_id,
@@ -365,7 +342,7 @@ RunInfo Runner::Begin(const PreparedRun& run) {
     LogInBatches(*store_, info.run_id, params);
     const auto& git = run.project->source.git;
     if (git && git->dirty) {
-      ScratchDir scratch;
+      ScratchDir scratch("mlt-run");
       fs::path patch = scratch / "git_diff.patch";
       std::ofstream out(patch, std::ios::binary);
       out.write(git->diff.data(), static_cast<std::streamsize>(git->diff.size()));
@@ -392,7 +369,7 @@ RunResult Runner::RunCommand(const PreparedRun& run, const RunInfo& info) {
   result.run_id = info.run_id;
   result.experiment_id = info.experiment_id;
   try {
-    ScratchDir scratch;
+    ScratchDir scratch("mlt-run");
     CommandLaunch launch;
     launch.command = run.entry.command;
     launch.dir = run.project->source.dir;

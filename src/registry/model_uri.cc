@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/safe_path.h"
+#include "common/scratch_dir.h"
 #include "common/text.h"
 #include "common/tracking_uri.h"
 #include "mltrack/error.h"
@@ -362,7 +363,7 @@ void ModelResolver::WithBundleFolder(std::string_view model_uri,
       }
     }
   }
-  models::ScratchDir scratch;
+  ScratchDir scratch("mlt-model");
   use(Download(model_uri, scratch.path() / "bundle"));
 }
 

@@ -38,18 +38,4 @@ std::string ReadWholeFile(const fs::path& path) {
   return std::move(buffer).str();
 }
 
-ScratchDir::ScratchDir() {
-  std::string pattern = (fs::temp_directory_path() / "mlt-model-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    throw Error(ErrorCode::kIoError,
-                fmt::format("Cannot create a temporary folder: {}", std::strerror(errno)));
-  }
-  path_ = pattern;
-}
-
-ScratchDir::~ScratchDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
-
 }  // namespace mltrack::models

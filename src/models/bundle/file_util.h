@@ -16,18 +16,4 @@ void WriteFileAtomically(const std::filesystem::path& path, std::string_view byt
 // exist, Error(kIoError) when it cannot be read.
 std::string ReadWholeFile(const std::filesystem::path& path);
 
-// A fresh, private folder under the system temp dir, removed with its content on destruction.
-// Throws Error(kIoError) when it cannot be created.
-class ScratchDir {
- public:
-  ScratchDir();
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
 }  // namespace mltrack::models

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "common/scratch_dir.h"
 #include "models/bundle/archive.h"
 #include "models/bundle/file_util.h"
 #include "mltrack/error.h"
@@ -50,7 +51,7 @@ std::unique_ptr<Model> LoadModel(const fs::path& path, const FlavorRegistry& reg
   std::optional<ScratchDir> scratch;
   fs::path bundle_dir = path;
   if (IsBundleArchive(path)) {
-    scratch.emplace();
+    scratch.emplace("mlt-model");
     bundle_dir = scratch->path() / "bundle";
     ImportBundle(path, bundle_dir);
   } else if (std::error_code ec; !fs::is_directory(path, ec)) {
