@@ -6,17 +6,12 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <fstream>
-#include <regex>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 #include "common/safe_path.h"
 #include "common/tracking_uri.h"
@@ -115,52 +110,9 @@ void GetModelVersionArtifact(const Context& context, const http::Request& reques
   SendArtifact(VersionArtifactRoot(context, name, version), path, response);
 }
 
-// One YAML node as JSON, for showing a file rather than loading a model: maps become objects,
-// sequences arrays; a plain scalar that reads as null, a boolean or a number becomes one (YAML
-// 1.2's core schema), any other scalar a string.
-json YamlToJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      json object = json::object();
-      for (const auto& entry : node) {
-        object[entry.first.as<std::string>()] = YamlToJson(entry.second);
-      }
-      return object;
-    }
-    case YAML::NodeType::Sequence: {
-      json array = json::array();
-      for (const auto& item : node) array.push_back(YamlToJson(item));
-      return array;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string& text = node.Scalar();
-      if (node.Tag() == "!") return text;  // quoted: always a string
-      static const std::regex kNull("null|Null|NULL|~|");
-      static const std::regex kTrue("true|True|TRUE");
-      static const std::regex kFalse("false|False|FALSE");
-      static const std::regex kInteger("[-+]?[0-9]+");
-      static const std::regex kFloat("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
-      if (std::regex_match(text, kNull)) return nullptr;
-      if (std::regex_match(text, kTrue)) return true;
-      if (std::regex_match(text, kFalse)) return false;
-      try {
-        if (std::regex_match(text, kInteger)) return std::stoll(text);
-        if (std::regex_match(text, kFloat)) return std::stod(text);
-      } catch (const std::out_of_range&) {
-        // Too large for a number: kept as written.
-      }
-      return text;
-    }
-    default:
-      return nullptr;
-  }
-}
-
-// The MLmodel file at `folder` (relative to `root`) as JSON, with the signature's schemas
-// parsed. This is for display: any well-formed YAML mapping is shown as it is (tensor-based
-// signatures, flavors this build cannot load), unlike models::ReadMlmodel, which accepts only
-// what mltrack can load and serve. Messages name the file by its relative path, never by the
-// server's folders.
+// The MLmodel file at `folder` (relative to `root`) as written (models::ReadMlmodelAsWritten:
+// models this build cannot load show too), with the signature's schemas parsed. Messages name
+// the file by its relative path, never by the server's folders.
 json ReadMlmodelJson(const fs::path& root, const std::string& folder) {
   std::string relative =
       folder.empty() ? std::string(models::kMlmodelFileName)
@@ -172,22 +124,21 @@ json ReadMlmodelJson(const fs::path& root, const std::string& folder) {
     throw Error(ErrorCode::kResourceDoesNotExist,
                 fmt::format("No MLmodel file at '{}'", relative));
   }
-  auto invalid = [&](const std::string& problem) {
-    return Error(ErrorCode::kInvalidParameterValue,
-                 fmt::format("Invalid MLmodel file '{}': {}", relative, problem));
-  };
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in) throw Error(ErrorCode::kIoError, fmt::format("Cannot read '{}'", relative));
-  YAML::Node root_node;
+  json mlmodel;
   try {
-    root_node = YAML::Load(text.str());
-  } catch (const YAML::Exception& e) {
-    throw invalid(fmt::format("line {}: YAML syntax error: {}", e.mark.line + 1, e.msg));
+    mlmodel = models::ReadMlmodelAsWritten(file);
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::kResourceDoesNotExist) {  // removed meanwhile
+      throw Error(e.code(), fmt::format("No MLmodel file at '{}'", relative));
+    }
+    // The reader names the file it was given: "Invalid MLmodel file '<file>': ...".
+    std::string message = e.what();
+    std::string named = fmt::format("'{}'", file.string());
+    if (size_t at = message.find(named); at != std::string::npos) {
+      message.replace(at, named.size(), fmt::format("'{}'", relative));
+    }
+    throw Error(e.code(), std::move(message));
   }
-  if (!root_node.IsMap()) throw invalid("it must be a YAML mapping of fields");
-  json mlmodel = YamlToJson(root_node);
   if (auto signature = mlmodel.find("signature");
       signature != mlmodel.end() && signature->is_object()) {
     // MLflow writes each part as a JSON string inside the YAML.
@@ -197,7 +148,9 @@ json ReadMlmodelJson(const fs::path& root, const std::string& folder) {
       try {
         value = json::parse(value.get<std::string>());
       } catch (const json::parse_error& e) {
-        throw invalid(fmt::format("signature {} is not valid JSON ({})", part, e.what()));
+        throw Error(ErrorCode::kInvalidParameterValue,
+                    fmt::format("Invalid MLmodel file '{}': signature {} is not valid JSON ({})",
+                                relative, part, e.what()));
       }
     }
   }

@@ -350,6 +350,26 @@ ModelMeta ReadMlmodel(const fs::path& path) {
   }
 }
 
+nlohmann::json ReadMlmodelAsWritten(const fs::path& path) {
+  std::string text;
+  try {
+    text = ReadWholeFile(path);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::kResourceDoesNotExist) throw;
+    throw Error(ErrorCode::kResourceDoesNotExist,
+                fmt::format("No MLmodel file at '{}'", path.string()));
+  }
+  Reader reader(path);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    reader.Fail(e.mark, fmt::format("YAML syntax error: {}", e.msg));
+  }
+  if (!root.IsMap()) reader.Fail("it must be a YAML mapping of fields");
+  return ToJson(root);
+}
+
 std::string MlmodelToYaml(const ModelMeta& meta) {
   CheckWritable(meta);
   // Every top-level key with how to write its value; std::map keeps them sorted.

@@ -75,6 +75,14 @@ std::string FormatUtcTime(std::chrono::system_clock::time_point time);
 // and Error(kResourceDoesNotExist) when the file does not exist.
 ModelMeta ReadMlmodel(const std::filesystem::path& path);
 
+// The MLmodel file at `path` as it is written, for showing it rather than loading a model: its
+// YAML as JSON (plain scalars resolved as YAML 1.2's core schema, as ReadMlmodel resolves the
+// fields it keeps as they are), without checking its fields, so that models this build cannot
+// load (tensor signatures, other flavors) show too. Throws what ReadMlmodel throws for a missing
+// file and for YAML syntax, and Error(kInvalidParameterValue) "Invalid MLmodel file '<path>': it
+// must be a YAML mapping of fields".
+nlohmann::json ReadMlmodelAsWritten(const std::filesystem::path& path);
+
 // Writes `meta` to `path` through a temporary file renamed into place. Throws
 // Error(kInvalidParameterValue) for a meta that ReadMlmodel would refuse, kIoError on failure.
 void WriteMlmodel(const std::filesystem::path& path, const ModelMeta& meta);
