@@ -333,7 +333,10 @@ ModelMeta NewModelMeta() {
   return meta;
 }
 
-ModelMeta ReadMlmodel(const fs::path& path) {
+namespace {
+
+// The YAML of the MLmodel file at `path`; what both readers refuse before looking at fields.
+YAML::Node LoadMlmodelYaml(const fs::path& path, const Reader& reader) {
   std::string text;
   try {
     text = ReadWholeFile(path);
@@ -342,30 +345,28 @@ ModelMeta ReadMlmodel(const fs::path& path) {
     throw Error(ErrorCode::kResourceDoesNotExist,
                 fmt::format("No MLmodel file at '{}'", path.string()));
   }
-  Reader reader(path);
   try {
-    return ParseMlmodel(reader, YAML::Load(text));
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    reader.Fail(e.mark, fmt::format("YAML syntax error: {}", e.msg));
+  }
+}
+
+}  // namespace
+
+ModelMeta ReadMlmodel(const fs::path& path) {
+  Reader reader(path);
+  YAML::Node root = LoadMlmodelYaml(path, reader);
+  try {
+    return ParseMlmodel(reader, root);
   } catch (const YAML::Exception& e) {
     reader.Fail(e.mark, fmt::format("YAML syntax error: {}", e.msg));
   }
 }
 
 nlohmann::json ReadMlmodelAsWritten(const fs::path& path) {
-  std::string text;
-  try {
-    text = ReadWholeFile(path);
-  } catch (const Error& e) {
-    if (e.code() != ErrorCode::kResourceDoesNotExist) throw;
-    throw Error(ErrorCode::kResourceDoesNotExist,
-                fmt::format("No MLmodel file at '{}'", path.string()));
-  }
   Reader reader(path);
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    reader.Fail(e.mark, fmt::format("YAML syntax error: {}", e.msg));
-  }
+  YAML::Node root = LoadMlmodelYaml(path, reader);
   if (!root.IsMap()) reader.Fail("it must be a YAML mapping of fields");
   return ToJson(root);
 }
